@@ -1,0 +1,59 @@
+"""Small adapters over boto3 clients, created by the composition root."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kiriman.clock import Clock
+
+
+class SqsDispatcher:
+    """Sends messages to manifest queues by short name (``QUEUE_URLS``), ten at a time."""
+
+    def __init__(self, client: Any, queue_urls: Mapping[str, str]) -> None:
+        self._client = client
+        self._urls = queue_urls
+
+    def send(self, queue: str, messages: list[dict[str, Any]]) -> None:
+        try:
+            url = self._urls[queue]
+        except KeyError as exc:
+            raise RuntimeError(f"this function may not send to queue {queue!r} (not in QUEUE_URLS)") from exc
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            resp = self._client.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(n), "MessageBody": json.dumps(m, sort_keys=True)} for n, m in enumerate(chunk)],
+            )
+            if resp.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(resp['Failed'])} message(s) for {queue}: {resp['Failed'][0]}")
+
+
+class EventPublisher:
+    """Publishes domain events to the bus (``EVENT_BUS_NAME``)."""
+
+    def __init__(self, client: Any, bus_name: str, clock: Clock, source: str = "kiriman") -> None:
+        self._client = client
+        self._bus = bus_name
+        self._clock = clock
+        self._source = source
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        resp = self._client.put_events(
+            Entries=[
+                {
+                    "Source": self._source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, sort_keys=True, default=str),
+                    "EventBusName": self._bus,
+                    "Time": self._clock.now(),
+                }
+            ]
+        )
+        if resp.get("FailedEntryCount"):
+            raise RuntimeError(f"event bus refused {detail_type}: {resp['Entries']}")
+
+    def ping(self) -> None:
+        self._client.describe_event_bus(Name=self._bus)

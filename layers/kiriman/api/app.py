@@ -1,0 +1,43 @@
+"""The API function's entry: body limit, request id, personal-data scope, then the resolver."""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from kiriman.api import routes_core
+from kiriman.api.envelope import proxy_error
+from kiriman.api.resolver import build, set_runtime
+from kiriman.logs import get_logger, personal_scope
+
+log = get_logger()
+ROUTERS = [routes_core.router]
+
+
+@cache
+def resolver() -> APIGatewayRestResolver:
+    return build(ROUTERS)
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body))
+    return len(body.encode())
+
+
+def handle(event: dict[str, Any], context: Any, runtime: Any) -> dict[str, Any]:
+    rid = str((event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", ""))
+    with personal_scope():
+        log.append_keys(request_id=rid)
+        if _body_size(event) > runtime.settings.max_body_bytes:
+            return proxy_error(413, "payload_too_large", f"body exceeds {runtime.settings.max_body_bytes} bytes", rid)
+        set_runtime(runtime)
+        response = resolver().resolve(event, context)
+        headers = response.setdefault("headers", {}) or {}
+        headers.setdefault("x-request-id", rid)
+        response["headers"] = headers
+        return response

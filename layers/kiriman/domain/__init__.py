@@ -1,0 +1,1 @@
+"""The shipping domain: plain Python, testable without AWS. Adapters are reached through ports."""

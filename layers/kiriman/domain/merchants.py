@@ -1,0 +1,147 @@
+"""Merchants, their users and API keys: the tenancy everything else hangs from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from kiriman.clock import Clock
+from kiriman.domain.access import Principal, Role
+from kiriman.domain.credentials import IssuedKey, hash_key, issue_key, parse_bearer
+from kiriman.domain.errors import Forbidden, NotFound, Unauthorized
+from kiriman.ids import new_id
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    name: str
+    contact_email: str | None
+    status: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    merchant_id: str | None
+    role: Role
+    display_name: str
+    warehouse_id: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """What is stored of a key: its hash and the principal it stands for, never the key itself."""
+
+    key_hash: str
+    prefix: str
+    user_id: str
+    merchant_id: str | None
+    role: Role
+    warehouse_id: str | None
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+    label: str | None = None
+
+    def principal(self) -> Principal:
+        return Principal(
+            user_id=self.user_id,
+            role=self.role,
+            merchant_id=self.merchant_id,
+            warehouse_id=self.warehouse_id,
+            key_prefix=self.prefix,
+        )
+
+
+class MerchantStore(Protocol):
+    def create_merchant(self, merchant: Merchant, admin: User, key: ApiKey) -> None: ...
+    def get_merchant(self, merchant_id: str) -> Merchant | None: ...
+    def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]: ...
+
+
+class CredentialStore(Protocol):
+    def get_api_key(self, key_hash: str) -> ApiKey | None: ...
+    def create_user_with_key(self, user: User, key: ApiKey) -> None: ...
+
+
+@dataclass(frozen=True)
+class MerchantCreated:
+    merchant: Merchant
+    admin: User
+    api_key: str  # plaintext: returned once to the caller, never stored
+    key_prefix: str
+
+
+def _key_record(issued: IssuedKey, user: User, now: float, label: str) -> ApiKey:
+    return ApiKey(
+        key_hash=issued.key_hash,
+        prefix=issued.prefix,
+        user_id=user.user_id,
+        merchant_id=user.merchant_id,
+        role=user.role,
+        warehouse_id=user.warehouse_id,
+        created_at=now,
+        label=label,
+    )
+
+
+def create_merchant(
+    store: MerchantStore, clock: Clock, name: str, contact_email: str | None, key_env: str = "live"
+) -> MerchantCreated:
+    """A merchant, its first admin user and that user's API key, written together or not at all."""
+    now = clock.time()
+    merchant = Merchant(
+        merchant_id=new_id("mer", now), name=name, contact_email=contact_email, status="active", created_at=now
+    )
+    admin = User(
+        user_id=new_id("usr", now),
+        merchant_id=merchant.merchant_id,
+        role=Role.MERCHANT_ADMIN,
+        display_name=f"{name} admin",
+        warehouse_id=None,
+        created_at=now,
+    )
+    issued = issue_key(key_env)
+    store.create_merchant(merchant, admin, _key_record(issued, admin, now, "initial"))
+    return MerchantCreated(merchant=merchant, admin=admin, api_key=issued.plaintext, key_prefix=issued.prefix)
+
+
+def get_merchant(store: MerchantStore, principal: Principal, merchant_id: str) -> Merchant:
+    """Operators read any merchant; a merchant user only its own (others are 404, not 403)."""
+    if not principal.role.is_operator and principal.merchant_id != merchant_id:
+        raise NotFound("merchant not found")
+    merchant = store.get_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("merchant not found")
+    return merchant
+
+
+def create_operator(
+    store: CredentialStore, clock: Clock, display_name: str, role: Role = Role.ADMIN, plaintext: str | None = None
+) -> str:
+    """An operator user and key (bootstrap and tests); returns the plaintext key once."""
+    if not role.is_operator:
+        raise Forbidden("operators need an operator role")
+    now = clock.time()
+    user = User(new_id("usr", now), None, role, display_name, None, now)
+    if plaintext is None:
+        issued = issue_key()
+    else:
+        prefix = plaintext.split("_")[2] if plaintext.count("_") >= 3 else plaintext[:8]
+        issued = IssuedKey(plaintext=plaintext, prefix=prefix, key_hash=hash_key(plaintext))
+    store.create_user_with_key(user, _key_record(issued, user, now, "bootstrap"))
+    return issued.plaintext
+
+
+def authenticate(store: CredentialStore, authorization: str | None) -> Principal:
+    """The principal behind an ``Authorization`` header; Unauthorized for anything else."""
+    key = parse_bearer(authorization)
+    if key is None:
+        raise Unauthorized("missing or malformed bearer key")
+    record = store.get_api_key(hash_key(key))
+    if record is None or record.revoked_at is not None:
+        raise Unauthorized("unknown or revoked key")
+    return record.principal()

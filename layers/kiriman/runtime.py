@@ -1,0 +1,57 @@
+"""The composition root: settings in, lazily built clients and repositories out.
+
+Nothing here runs at import time beyond reading settings, so tests can start moto first and
+handlers can take a ``Runtime`` (or a fake) as an optional argument.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from kiriman.clock import Clock, SystemClock
+from kiriman.settings import Base, BusSettings, QueueSettings, TableSettings
+
+S = TypeVar("S", bound=Base)
+
+
+class Runtime(Generic[S]):
+    def __init__(self, settings: S, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock(settings.clock_offset_file)
+
+    @cached_property
+    def _session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name=self.settings.region)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client; the endpoint comes from AWS_ENDPOINT_URL when the local stack sets it."""
+        return self._session.client(service, endpoint_url=self.settings.aws_endpoint_url)
+
+    @cached_property
+    def store(self) -> Any:
+        from kiriman.storage.models import bind
+        from kiriman.storage.repository import Store
+
+        if not isinstance(self.settings, TableSettings):
+            raise RuntimeError("this function has no table access in the manifest")
+        bind(self.settings.table_name, self.settings.region, self.settings.aws_endpoint_url)
+        return Store(self.clock)
+
+    @cached_property
+    def events(self) -> Any:
+        from kiriman.adapters.aws import EventPublisher
+
+        if not isinstance(self.settings, BusSettings):
+            raise RuntimeError("this function has no bus access in the manifest")
+        return EventPublisher(self.client("events"), self.settings.event_bus_name, self.clock)
+
+    @cached_property
+    def dispatcher(self) -> Any:
+        from kiriman.adapters.aws import SqsDispatcher
+
+        if not isinstance(self.settings, QueueSettings):
+            raise RuntimeError("this function may send to no queue")
+        return SqsDispatcher(self.client("sqs"), self.settings.queue_urls)

@@ -1,0 +1,82 @@
+"""Settings: each function parses its environment once, at start, into one of these models.
+
+A missing or malformed setting fails the cold start with the variable's name, rather than the first
+request that happens to need it. The models are small mixins so a function asks only for what its
+manifest entry grants (``kiriman.wiring.function_environment`` sets exactly these variables).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+
+class SettingsError(RuntimeError):
+    """A function cannot start: names every missing or invalid variable."""
+
+
+class Base(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    app_name: str = "kiriman"
+    stage: str = Field(min_length=1)
+    powertools_service_name: str = "kiriman"
+    aws_region: str | None = Field(None, validation_alias="AWS_REGION")
+    aws_default_region: str | None = None
+    # Only the local stack sets these: an endpoint for every AWS client, and the shared clock file.
+    aws_endpoint_url: str | None = None
+    clock_offset_file: str | None = None
+    function_timeout_s: int = 30
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.aws_default_region or "ap-southeast-1"
+
+
+class TableSettings(Base):
+    table_name: str = Field(min_length=3)
+
+
+class BusSettings(Base):
+    event_bus_name: str = Field(min_length=1)
+
+
+class QueueSettings(Base):
+    queue_urls: dict[str, str] = Field(default_factory=dict)
+    due_routes: dict[str, str] = Field(default_factory=dict)
+
+
+class ApiSettings(TableSettings, BusSettings):
+    # Bodies larger than this get 413 before any parsing.
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+
+
+class AuthorizerSettings(TableSettings):
+    pass
+
+
+class DueSweepSettings(TableSettings, QueueSettings):
+    due_shards: int = Field(16, ge=1, le=256)
+    # How long a dispatched item stays leased before the sweep offers it again.
+    due_lease_s: int = Field(300, ge=1)
+    due_batch_limit: int = Field(500, ge=1)
+
+
+S = TypeVar("S", bound=Base)
+
+
+def load(model: type[S], **overrides: Any) -> S:
+    """Parse the environment into ``model``; raise SettingsError naming each bad variable."""
+    try:
+        return model(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError(f"{model.__name__} cannot start: " + "; ".join(problems)) from exc
+    except SourceError as exc:  # e.g. a JSON-typed variable that is not JSON
+        raise SettingsError(f"{model.__name__} cannot start: {str(exc).upper()}") from exc

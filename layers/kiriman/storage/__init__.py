@@ -1,0 +1,1 @@
+"""Storage adapter: one DynamoDB table through PynamoDB. The domain sees only ``Store``'s methods."""

@@ -1,0 +1,151 @@
+"""PynamoDB models of the single table. One base model carries the key and index attributes; each
+entity is a subclass told apart by the ``entity`` discriminator. Table name and endpoint come from
+settings through :func:`bind`, never at import time, so moto can start before any client exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Gsi1(GlobalSecondaryIndex["Entity"]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class _Gsi2(GlobalSecondaryIndex["Entity"]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class _Due(GlobalSecondaryIndex["Entity"]):
+    """Sparse: only items with deferred work carry DUEPK/DUESK."""
+
+    class Meta:
+        index_name = "DUE"
+        projection = AllProjection()
+
+    DUEPK = UnicodeAttribute(hash_key=True)
+    DUESK = UnicodeAttribute(range_key=True)
+
+
+class Entity(Model):
+    class Meta:
+        table_name = "unbound"
+        region = "ap-southeast-1"
+        host: str | None = None
+        billing_mode = "PAY_PER_REQUEST"
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    DUEPK = UnicodeAttribute(null=True)
+    DUESK = UnicodeAttribute(null=True)
+    # TTL attribute (epoch seconds); reads also ignore expired items because moto applies no TTL.
+    expires_at = NumberAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+    gsi1 = _Gsi1()
+    gsi2 = _Gsi2()
+    due = _Due()
+
+
+class MerchantItem(Entity, discriminator="Merchant"):
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    contact_email = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")
+    created_at = NumberAttribute()
+
+
+class UserItem(Entity, discriminator="User"):
+    user_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute(null=True)  # None for operators
+    role = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    warehouse_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+class ApiKeyItem(Entity, discriminator="ApiKey"):
+    key_hash = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    warehouse_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    last_used_at = NumberAttribute(null=True)
+    revoked_at = NumberAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+
+
+class DueTaskItem(Entity, discriminator="DueTask"):
+    kind = UnicodeAttribute()
+    ref = UnicodeAttribute()
+    due_at = NumberAttribute()
+    attempts = NumberAttribute(default=0)
+    payload = JSONAttribute(null=True)
+
+
+ALL_ENTITIES: tuple[type[Entity], ...] = (MerchantItem, UserItem, ApiKeyItem, DueTaskItem)
+
+# Imported for completeness of the attribute vocabulary later entities use.
+__all__ = ["ALL_ENTITIES", "BooleanAttribute", "Entity", "UnicodeSetAttribute"]
+
+
+def bind(table_name: str, region: str, host: str | None = None) -> None:
+    """Point every model at the stage's table; drops cached connections (tests rebind per moto)."""
+    Entity.Meta.table_name = table_name
+    Entity.Meta.region = region
+    Entity.Meta.host = host
+    classes: tuple[type[Entity], ...] = (Entity, *ALL_ENTITIES)
+    for cls in classes:
+        cls._connection = None
+
+
+def table_schema() -> dict[str, Any]:
+    """The table's keys and indexes as CloudFormation/boto3 would declare them (local stack, tests)."""
+    attrs = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "DUEPK", "DUESK"]
+
+    def gsi(name: str, pk: str, sk: str) -> dict[str, Any]:
+        return {
+            "IndexName": name,
+            "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+
+    return {
+        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+        "GlobalSecondaryIndexes": [
+            gsi("GSI1", "GSI1PK", "GSI1SK"),
+            gsi("GSI2", "GSI2PK", "GSI2SK"),
+            gsi("DUE", "DUEPK", "DUESK"),
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "TtlAttribute": "expires_at",
+    }
