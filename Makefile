@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt $(wildcard infra/requirements.txt) | sha1sum | cut -c1-12)
 PORT ?= 3000
 
-.PHONY: help install system demo up test lint typecheck unit integration e2e infra-test redrive clean
+.PHONY: help install system demo up test openapi lint typecheck unit integration e2e infra-test redrive clean
 
 help:
 	@echo "make demo   - run the main job on the local stack, write out/summary.json"
@@ -36,6 +36,9 @@ up: install
 
 redrive: install
 	$(BIN)/python -m local redrive $(Q) --config out/local-stack.json
+
+openapi: install
+	$(BIN)/python -m kiriman.api.openapi > docs/openapi.json
 
 lint: install
 	$(BIN)/ruff check .

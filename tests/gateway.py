@@ -27,7 +27,8 @@ class Gateway:
         key: str | None = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        headers_extra: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
         from kiriman.manifest import MANIFEST
 
         found = MANIFEST.route_for(method, path)
@@ -38,6 +39,7 @@ class Gateway:
         headers = {"Content-Type": "application/json"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
+        headers.update(headers_extra or {})
         event.update(
             resource=route.path,
             path=path,
@@ -59,13 +61,18 @@ class Gateway:
             auth["methodArn"] = f"arn:aws:execute-api:ap-southeast-1:123456789012:abc123/prod/{method}{path}"
             try:
                 policy = self.authorizer.handler(auth, None)
+                if policy["policyDocument"]["Statement"][0]["Effect"] != "Allow":
+                    return 403, {"error": {"code": "forbidden"}}, {}
             except Exception as exc:
                 if str(exc) == "Unauthorized":
                     return 401, {"error": {"code": "unauthorized"}}, {}
                 raise
             ctx["authorizer"] = {"principalId": policy["principalId"], **policy["context"]}
         resp = self.api.handler(event, _Context())
-        parsed = json.loads(resp["body"]) if resp.get("body") else None
+        try:
+            parsed = json.loads(resp["body"]) if resp.get("body") else None
+        except ValueError:
+            parsed = resp["body"]
         return resp["statusCode"], parsed, resp.get("headers") or {}
 
 

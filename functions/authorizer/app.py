@@ -12,4 +12,5 @@ log = get_logger()
 
 
 def handler(event: dict[str, Any], context: Any, runtime: Runtime[AuthorizerSettings] | None = None) -> dict[str, Any]:
-    return authorize((runtime or RUNTIME).store, event)
+    rt = runtime or RUNTIME
+    return authorize(rt.store, event, rt.clock.time())

@@ -7,25 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import REGION, load_handler_module
+from tests.conftest import REGION
 from tests.gateway import Gateway
-
-
-@pytest.fixture
-def gw(function_env: Any) -> Gateway:
-    function_env("api")
-    function_env("authorizer")
-    api = load_handler_module("functions/api")
-    authorizer = load_handler_module("functions/authorizer")
-    return Gateway(api, authorizer)
-
-
-@pytest.fixture
-def operator_key(gw: Gateway) -> str:
-    from kiriman.domain.merchants import create_operator
-
-    rt = gw.api.RUNTIME
-    return create_operator(rt.store, rt.clock, "test operator")
 
 
 def _items(table: str) -> list[dict[str, Any]]:

@@ -139,3 +139,156 @@ def test_due_task_roundtrip_type(store: Any) -> None:
     t = store.schedule_due("probe", "typed", 10, {"a": [1, 2]})
     got = store.due_tasks(keys.due_shard("probe", "typed"), 10, 10)
     assert got == [DueTask("probe", "typed", 10, 0, {"a": [1, 2]}, t.lease_token)]
+
+
+def _operator_user(store: Any, clock: FixedClock) -> tuple[User, ApiKey]:
+    u = User("usr_op", None, Role.ADMIN, "op", None, clock.time())
+    k = ApiKey("hash_op", "OPPREFIX", u.user_id, None, u.role, None, clock.time())
+    store.create_user_with_key(u, k)
+    return u, k
+
+
+def test_get_user(store: Any, clock: FixedClock) -> None:
+    u, _ = _operator_user(store, clock)
+    assert store.get_user(None, u.user_id) == u
+    assert store.get_user("some-merchant", u.user_id) is None  # tenancy is in the key
+
+
+def test_list_users(store: Any) -> None:
+    store.create_merchant(*_merchant("mA"))
+    store.create_merchant(*_merchant("mB"))
+    users, cursor = store.list_users("mA", 10, None)
+    assert [u.user_id for u in users] == ["usr_mA"] and cursor is None
+
+
+def test_put_api_key(store: Any, clock: FixedClock) -> None:
+    _u, k = _operator_user(store, clock)
+    extra = ApiKey("hash_2", "SECOND01", k.user_id, None, k.role, None, clock.time())
+    store.put_api_key(extra)
+    with pytest.raises(Conflict):
+        store.put_api_key(extra)
+
+
+def test_list_api_keys(store: Any, clock: FixedClock) -> None:
+    store.create_merchant(*_merchant("mA"))
+    store.create_merchant(*_merchant("mB"))
+    assert [k.key_hash for k in store.list_api_keys("mA", None)] == ["hash_mA"]
+    assert [k.key_hash for k in store.list_api_keys("mA", "usr_mA")] == ["hash_mA"]
+    assert store.list_api_keys("mA", "usr_mB") == []
+
+
+def test_get_api_key_by_prefix(store: Any, clock: FixedClock) -> None:
+    _u, k = _operator_user(store, clock)
+    assert store.get_api_key_by_prefix(None, "OPPREFIX") == k
+    assert store.get_api_key_by_prefix("mA", "OPPREFIX") is None
+
+
+def test_revoke_api_key(store: Any, clock: FixedClock) -> None:
+    _u, k = _operator_user(store, clock)
+    revoked = store.revoke_api_key(k, clock.time())
+    assert revoked.revoked_at == clock.time()
+    assert store.get_api_key("hash_op").revoked_at == clock.time()
+    with pytest.raises(Conflict):
+        store.revoke_api_key(k, clock.time() + 1)
+
+
+def test_rotate_api_key(store: Any, clock: FixedClock) -> None:
+    _u, k = _operator_user(store, clock)
+    new = ApiKey("hash_new", "NEWPREFX", k.user_id, None, k.role, None, clock.time())
+    store.rotate_api_key(k, new, clock.time() + 60)
+    assert store.get_api_key("hash_op").revoked_at == clock.time() + 60
+    assert store.get_api_key("hash_new") is not None
+    with pytest.raises(Conflict):  # a key is rotated once
+        store.rotate_api_key(k, ApiKey("hash_3", "THIRD001", k.user_id, None, k.role, None, 1.0), clock.time())
+    assert store.get_api_key("hash_3") is None
+    # Revoking during the grace period brings the revocation forward.
+    assert store.revoke_api_key(k, clock.time()).revoked_at == clock.time()
+
+
+def test_touch_api_key(store: Any, clock: FixedClock) -> None:
+    _u, _k = _operator_user(store, clock)
+    store.touch_api_key("hash_op", 1000.0, 300)
+    store.touch_api_key("hash_op", 1100.0, 300)  # within resolution: not written
+    assert store.get_api_key("hash_op").last_used_at == 1000.0
+    store.touch_api_key("hash_op", 1400.0, 300)
+    assert store.get_api_key("hash_op").last_used_at == 1400.0
+    store.touch_api_key("hash_missing", 1.0, 300)  # a deleted key is not resurrected
+    assert store.get_api_key("hash_missing") is None
+
+
+def _warehouse(owner: str | None, wid: str = "wh_1") -> Any:
+    from kiriman.domain.warehouses import Address, Warehouse
+
+    addr = Address("Gudang", "+60312345678", "Jalan 1", None, "Shah Alam", "Selangor", "40000", "MY")
+    return Warehouse(wid, owner, "Shah Alam DC", addr, ("MY", "SG"), True, 1.0, 1.0)
+
+
+def test_create_warehouse(store: Any) -> None:
+    store.create_warehouse(_warehouse("mA"))
+    with pytest.raises(Conflict):
+        store.create_warehouse(_warehouse("mA"))
+    store.create_warehouse(_warehouse("mB"))  # same id under another owner is another item
+
+
+def test_get_warehouse(store: Any) -> None:
+    w = _warehouse("mA")
+    store.create_warehouse(w)
+    assert store.get_warehouse("mA", "wh_1") == w
+    assert store.get_warehouse("mB", "wh_1") is None
+
+
+def test_list_warehouses(store: Any) -> None:
+    for n in range(3):
+        store.create_warehouse(_warehouse("mA", f"wh_{n}"))
+    store.create_warehouse(_warehouse(None, "wh_fwd"))
+    items, _ = store.list_warehouses("mA", 10, None)
+    assert sorted(w.warehouse_id for w in items) == ["wh_0", "wh_1", "wh_2"]
+    assert [w.warehouse_id for w in store.list_warehouses(None, 10, None)[0]] == ["wh_fwd"]
+
+
+def test_update_warehouse(store: Any) -> None:
+    from dataclasses import replace
+
+    w = _warehouse("mA")
+    store.create_warehouse(w)
+    v1 = store.update_warehouse(replace(w, name="Renamed", version=1), expected_version=0)
+    assert store.get_warehouse("mA", "wh_1").name == "Renamed"
+    with pytest.raises(Conflict):  # a writer who read version 0 lost the race
+        store.update_warehouse(replace(w, name="Stale", version=1), expected_version=0)
+    assert v1.version == 1
+
+
+def test_delete_warehouse(store: Any) -> None:
+    store.create_warehouse(_warehouse("mA"))
+    assert store.delete_warehouse("mB", "wh_1") is False
+    assert store.delete_warehouse("mA", "wh_1") is True
+    assert store.delete_warehouse("mA", "wh_1") is False
+
+
+def _audit(merchant: str | None, at: float, user: str = "usr_1", action: str = "POST /v1/x") -> Any:
+    from kiriman.domain.audit import AuditEntry
+
+    return AuditEntry(f"aud_{at}", at, user, "admin", "PFX", merchant, action, "/v1/x", 201, "req")
+
+
+def test_append_audit(store: Any) -> None:
+    e = _audit("mA", 100.0)
+    store.append_audit(e)
+    with pytest.raises(Exception, match="Conditional"):
+        store.append_audit(e)  # append-only: the same record is never overwritten
+
+
+def test_list_audit(store: Any) -> None:
+    from kiriman.domain.audit import AuditQuery
+
+    for n in range(5):
+        store.append_audit(_audit("mA", 100.0 + n, user=f"usr_{n % 2}"))
+    store.append_audit(_audit("mB", 100.0))
+    items, _ = store.list_audit(AuditQuery("mA"), 10, None)
+    assert [e.at for e in items] == [104.0, 103.0, 102.0, 101.0, 100.0]
+    items, _ = store.list_audit(AuditQuery("mA", since=101, until=103), 10, None)
+    assert [e.at for e in items] == [103.0, 102.0, 101.0]
+    items, _ = store.list_audit(AuditQuery("mA", user_id="usr_1"), 10, None)
+    assert [e.at for e in items] == [103.0, 101.0]
+    assert store.list_audit(AuditQuery("mA", action="DELETE /v1/x"), 10, None)[0] == []
+    assert len(store.list_audit(AuditQuery("mB"), 10, None)[0]) == 1

@@ -50,9 +50,9 @@ def policy_for(principal: Principal, method_arn: str) -> dict[str, Any]:
     }
 
 
-def authorize(store: CredentialStore, event: Mapping[str, Any]) -> dict[str, Any]:
+def authorize(store: CredentialStore, event: Mapping[str, Any], now: float) -> dict[str, Any]:
     try:
-        principal = authenticate(store, header(event.get("headers"), "Authorization"))
+        principal = authenticate(store, header(event.get("headers"), "Authorization"), now)
     except Unauthorized as exc:
         raise AuthorizerDenied() from exc
     return policy_for(principal, str(event["methodArn"]))

@@ -16,17 +16,21 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from kiriman.api.envelope import JSON, error_body, problems_from_pydantic
+from kiriman.domain import audit
 from kiriman.domain.access import Permission, Principal
 from kiriman.domain.errors import DomainError, Forbidden, Unauthorized
+from kiriman.domain.tenancy import acting_merchant
 from kiriman.logs import get_logger
 
 log = get_logger()
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Set per invocation: the composition root (by the handler) and the caller (by ``requires``).
+# Set per invocation: the composition root (by the handler), the caller (by ``requires``) and the
+# merchant whose data the route touches (by ``acting``), which the audit record names.
 _runtime: contextvars.ContextVar[Any] = contextvars.ContextVar("kiriman_runtime")
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("kiriman_principal")
+_acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("kiriman_acting", default=None)
 
 
 def runtime() -> Any:
@@ -39,6 +43,38 @@ def set_runtime(rt: Any) -> None:
 
 def principal() -> Principal:
     return _principal.get()
+
+
+def acting(requested: str | None, required: bool = True) -> str | None:
+    """The merchant this request acts on (see ``kiriman.domain.tenancy``), remembered for the audit."""
+    merchant_id = acting_merchant(principal(), requested, required)
+    _acting.set(merchant_id)
+    return merchant_id
+
+
+def header_value(app: APIGatewayRestResolver | Router, name: str) -> str | None:
+    headers = app.current_event.raw_event.get("headers") or {}
+    for k, v in headers.items():
+        if k.lower() == name.lower():
+            return str(v)
+    return None
+
+
+def _audit(router: Router, p: Principal, result: Any) -> None:
+    event = router.current_event.raw_event
+    method = str(event.get("httpMethod", ""))
+    merchant_id = _acting.get() or p.merchant_id
+    if not audit.should_audit(method, p, _acting.get()):
+        return
+    status = int(getattr(result, "status_code", 200))
+    route = str(event.get("resource") or (event.get("requestContext") or {}).get("resourcePath") or "")
+    try:
+        rt = runtime()
+        audit.record(
+            rt.store, rt.clock, p, merchant_id, method, route, str(event.get("path", "")), status, request_id(router)
+        )
+    except Exception:  # the change itself is done; a lost audit line is an alarm, not a failed call
+        log.exception("audit record failed")
 
 
 def request_id(app: APIGatewayRestResolver | Router) -> str:
@@ -65,9 +101,13 @@ def requires(router: Router, permission: Permission) -> Callable[[Callable[P, R]
             if not principal.can(permission):
                 raise Forbidden(f"role {principal.role.value} lacks {permission.value}")
             token = _principal.set(principal)
+            acting_token = _acting.set(None)
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                _audit(router, principal, result)
+                return result
             finally:
+                _acting.reset(acting_token)
                 _principal.reset(token)
 
         inner.required_permission = permission  # type: ignore[attr-defined]

@@ -32,15 +32,46 @@ class Permission(StrEnum):
     SELF_READ = "self:read"
     MERCHANTS_CREATE = "merchants:create"
     MERCHANTS_READ = "merchants:read"
+    USERS_READ = "users:read"
+    USERS_WRITE = "users:write"
+    KEYS_READ = "keys:read"
+    KEYS_WRITE = "keys:write"
+    WAREHOUSES_READ = "warehouses:read"
+    WAREHOUSES_WRITE = "warehouses:write"
+    AUDIT_READ = "audit:read"
 
 
+_READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ}
+
+# The one table of who may do what. Merchant roles act inside their merchant; operator roles across
+# merchants (and every operator action on a merchant's data is audited).
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPS: frozenset({Permission.SELF_READ, Permission.MERCHANTS_READ, Permission.MERCHANTS_CREATE}),
-    Role.WAREHOUSE: frozenset({Permission.SELF_READ}),
-    Role.MERCHANT_ADMIN: frozenset({Permission.SELF_READ}),
-    Role.MERCHANT_STAFF: frozenset({Permission.SELF_READ}),
-    Role.VIEWER: frozenset({Permission.SELF_READ}),
+    Role.OPS: frozenset(
+        _READ_OWN
+        | {
+            Permission.MERCHANTS_READ,
+            Permission.MERCHANTS_CREATE,
+            Permission.USERS_READ,
+            Permission.KEYS_READ,
+            Permission.WAREHOUSES_WRITE,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.WAREHOUSE: frozenset(_READ_OWN),
+    Role.MERCHANT_ADMIN: frozenset(
+        _READ_OWN
+        | {
+            Permission.USERS_READ,
+            Permission.USERS_WRITE,
+            Permission.KEYS_READ,
+            Permission.KEYS_WRITE,
+            Permission.WAREHOUSES_WRITE,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.MERCHANT_STAFF: frozenset(_READ_OWN),
+    Role.VIEWER: frozenset(_READ_OWN),
 }
 
 

@@ -65,6 +65,7 @@ class MerchantStore(Protocol):
 class CredentialStore(Protocol):
     def get_api_key(self, key_hash: str) -> ApiKey | None: ...
     def create_user_with_key(self, user: User, key: ApiKey) -> None: ...
+    def touch_api_key(self, key_hash: str, at: float, resolution_s: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,21 @@ def create_operator(
     return issued.plaintext
 
 
-def authenticate(store: CredentialStore, authorization: str | None) -> Principal:
-    """The principal behind an ``Authorization`` header; Unauthorized for anything else."""
+# How often the last-used time of a key is written (one write per key per interval at most).
+LAST_USED_RESOLUTION_S = 300
+
+
+def authenticate(store: CredentialStore, authorization: str | None, now: float) -> Principal:
+    """The principal behind an ``Authorization`` header; Unauthorized for anything else.
+
+    A key whose revocation lies in the future (a rotation's grace period) still works until then.
+    """
     key = parse_bearer(authorization)
     if key is None:
         raise Unauthorized("missing or malformed bearer key")
-    record = store.get_api_key(hash_key(key))
-    if record is None or record.revoked_at is not None:
+    key_hash = hash_key(key)
+    record = store.get_api_key(key_hash)
+    if record is None or (record.revoked_at is not None and record.revoked_at <= now):
         raise Unauthorized("unknown or revoked key")
+    store.touch_api_key(key_hash, now, LAST_USED_RESOLUTION_S)
     return record.principal()

@@ -47,6 +47,45 @@ def owner_keys_gsi1sk(created_at: float, prefix: str) -> str:
     return f"{created_at:014.3f}#{prefix}"
 
 
+def owner_pk(merchant_id: str | None) -> str:
+    """Users, keys and warehouses belong to a merchant or, with ``None``, to the forwarder."""
+    return merchant_pk(merchant_id) if merchant_id else OPERATOR_PK
+
+
+USER_PREFIX = "USER#"
+
+
+def key_prefix_gsi2pk(owner: str, prefix: str) -> str:
+    return f"{owner}#KEY#{prefix}"
+
+
+KEY_PREFIX_GSI2SK = "KEY"
+
+
+WAREHOUSE_PREFIX = "WAREHOUSE#"
+
+
+def warehouse_sk(warehouse_id: str) -> str:
+    return f"{WAREHOUSE_PREFIX}{warehouse_id}"
+
+
+def audit_pk(merchant_id: str | None) -> str:
+    return f"AUDIT#{merchant_id or OPERATOR_PK}"
+
+
+def audit_sk(at: float, audit_id: str) -> str:
+    return f"{at:014.3f}#{audit_id}"
+
+
+def audit_day_gsi1pk(day: str) -> str:
+    """All audit entries of one UTC day (``YYYY-MM-DD``), for operators reading across merchants."""
+    return f"AUDITDAY#{day}"
+
+
+def time_bound(at: float) -> str:
+    return f"{at:014.3f}"
+
+
 # --- deferred work -------------------------------------------------------------------------------
 def due_task_pk(kind: str, ref: str) -> str:
     return f"DUETASK#{kind}#{ref}"

@@ -13,7 +13,6 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -103,6 +102,30 @@ class ApiKeyItem(Entity, discriminator="ApiKey"):
     label = UnicodeAttribute(null=True)
 
 
+class WarehouseItem(Entity, discriminator="Warehouse"):
+    warehouse_id = UnicodeAttribute()
+    owner_merchant_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute()
+    address = JSONAttribute()
+    markets = JSONAttribute()
+    active = BooleanAttribute(default=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class AuditItem(Entity, discriminator="Audit"):
+    audit_id = UnicodeAttribute()
+    at = NumberAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    key_prefix = UnicodeAttribute()
+    merchant_id = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    status = NumberAttribute()
+    request_id = UnicodeAttribute()
+
+
 class DueTaskItem(Entity, discriminator="DueTask"):
     kind = UnicodeAttribute()
     ref = UnicodeAttribute()
@@ -111,10 +134,9 @@ class DueTaskItem(Entity, discriminator="DueTask"):
     payload = JSONAttribute(null=True)
 
 
-ALL_ENTITIES: tuple[type[Entity], ...] = (MerchantItem, UserItem, ApiKeyItem, DueTaskItem)
+ALL_ENTITIES: tuple[type[Entity], ...] = (MerchantItem, UserItem, ApiKeyItem, WarehouseItem, AuditItem, DueTaskItem)
 
-# Imported for completeness of the attribute vocabulary later entities use.
-__all__ = ["ALL_ENTITIES", "BooleanAttribute", "Entity", "UnicodeSetAttribute"]
+__all__ = ["ALL_ENTITIES", "Entity"]
 
 
 def bind(table_name: str, region: str, host: str | None = None) -> None:

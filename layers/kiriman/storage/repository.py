@@ -10,20 +10,31 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from kiriman.clock import Clock
 from kiriman.domain.access import Role
+from kiriman.domain.audit import AuditEntry, AuditQuery
 from kiriman.domain.due import DueTask
 from kiriman.domain.errors import Conflict, InvalidInput
 from kiriman.domain.merchants import ApiKey, Merchant, User
+from kiriman.domain.warehouses import Address, Warehouse
 from kiriman.storage import keys
-from kiriman.storage.models import ApiKeyItem, DueTaskItem, Entity, MerchantItem, UserItem
+from kiriman.storage.models import (
+    ApiKeyItem,
+    AuditItem,
+    DueTaskItem,
+    Entity,
+    MerchantItem,
+    UserItem,
+    WarehouseItem,
+)
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -120,20 +131,173 @@ class Store:
             item = ApiKeyItem.get(keys.api_key_pk(key_hash), keys.API_KEY_SK)
         except ApiKeyItem.DoesNotExist:
             return None
-        if not self._live(item):
+        return self._key(item) if self._live(item) else None
+
+    def get_user(self, owner: str | None, user_id: str) -> User | None:
+        try:
+            item = UserItem.get(keys.owner_pk(owner), keys.user_sk(user_id))
+        except UserItem.DoesNotExist:
             return None
-        return ApiKey(
-            key_hash=item.key_hash,
-            prefix=item.prefix,
-            user_id=item.user_id,
-            merchant_id=item.merchant_id,
-            role=Role(item.role),
-            warehouse_id=item.warehouse_id,
-            created_at=item.created_at,
-            last_used_at=item.last_used_at,
-            revoked_at=item.revoked_at,
-            label=item.label,
+        return self._user(item) if self._live(item) else None
+
+    def list_users(self, owner: str | None, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+        result = UserItem.query(
+            keys.owner_pk(owner),
+            UserItem.SK.startswith(keys.USER_PREFIX),
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
         )
+        users = [self._user(i) for i in result if isinstance(i, UserItem) and self._live(i)]
+        return users, encode_cursor(result.last_evaluated_key)
+
+    def put_api_key(self, key: ApiKey) -> None:
+        try:
+            self._key_item(key).save(condition=ApiKeyItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("key already exists") from exc
+            raise
+
+    def list_api_keys(self, owner: str | None, user_id: str | None) -> list[ApiKey]:
+        """A user's keys, or all keys of the owner (a handful per user, tens per merchant)."""
+        condition = ApiKeyItem.user_id == user_id if user_id else None
+        result = ApiKeyItem.gsi1.query(
+            keys.owner_keys_gsi1pk(keys.owner_pk(owner)), filter_condition=cast(Condition | None, condition)
+        )
+        return [self._key(i) for i in result if isinstance(i, ApiKeyItem) and self._live(i)]
+
+    def get_api_key_by_prefix(self, owner: str | None, prefix: str) -> ApiKey | None:
+        result = ApiKeyItem.gsi2.query(
+            keys.key_prefix_gsi2pk(keys.owner_pk(owner), prefix),
+            ApiKeyItem.GSI2SK == keys.KEY_PREFIX_GSI2SK,
+            limit=1,
+        )
+        for item in result:
+            if isinstance(item, ApiKeyItem) and self._live(item):
+                return self._key(item)
+        return None
+
+    def revoke_api_key(self, key: ApiKey, at: float) -> ApiKey:
+        """Revoke now; also brings forward a revocation a rotation had scheduled for later."""
+        item = ApiKeyItem(keys.api_key_pk(key.key_hash), keys.API_KEY_SK)
+        try:
+            item.update(
+                actions=[ApiKeyItem.revoked_at.set(at)],
+                condition=ApiKeyItem.PK.exists()
+                & (ApiKeyItem.revoked_at.does_not_exist() | (ApiKeyItem.revoked_at > at)),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("key is already revoked") from exc
+            raise
+        return ApiKey(**{**key.__dict__, "revoked_at": at})
+
+    def rotate_api_key(self, old: ApiKey, new: ApiKey, revoke_old_at: float) -> None:
+        """The new key and the old key's revocation time, together; a key is rotated once."""
+        old_item = ApiKeyItem(keys.api_key_pk(old.key_hash), keys.API_KEY_SK)
+        try:
+            with TransactWrite(connection=self._tx_connection()) as tx:
+                tx.save(self._key_item(new), condition=ApiKeyItem.PK.does_not_exist())
+                tx.update(
+                    old_item,
+                    actions=[ApiKeyItem.revoked_at.set(revoke_old_at)],
+                    condition=ApiKeyItem.PK.exists() & ApiKeyItem.revoked_at.does_not_exist(),
+                )
+        except TransactWriteError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("key was revoked or rotated meanwhile") from exc
+            raise
+
+    def touch_api_key(self, key_hash: str, at: float, resolution_s: float) -> None:
+        """Record a key's last use, at most once per ``resolution_s`` (a write per request would cost)."""
+        item = ApiKeyItem(keys.api_key_pk(key_hash), keys.API_KEY_SK)
+        try:
+            item.update(
+                actions=[ApiKeyItem.last_used_at.set(at)],
+                condition=ApiKeyItem.PK.exists()
+                & (ApiKeyItem.last_used_at.does_not_exist() | (ApiKeyItem.last_used_at < at - resolution_s)),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    # --- warehouses -------------------------------------------------------------------------
+    def create_warehouse(self, w: Warehouse) -> None:
+        try:
+            self._warehouse_item(w).save(condition=WarehouseItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("warehouse already exists") from exc
+            raise
+
+    def get_warehouse(self, owner: str | None, warehouse_id: str) -> Warehouse | None:
+        try:
+            item = WarehouseItem.get(keys.owner_pk(owner), keys.warehouse_sk(warehouse_id))
+        except WarehouseItem.DoesNotExist:
+            return None
+        return self._warehouse(item) if self._live(item) else None
+
+    def list_warehouses(self, owner: str | None, limit: int, cursor: str | None) -> tuple[list[Warehouse], str | None]:
+        result = WarehouseItem.query(
+            keys.owner_pk(owner),
+            WarehouseItem.SK.startswith(keys.WAREHOUSE_PREFIX),
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        items = [self._warehouse(i) for i in result if isinstance(i, WarehouseItem) and self._live(i)]
+        return items, encode_cursor(result.last_evaluated_key)
+
+    def update_warehouse(self, w: Warehouse, expected_version: int) -> Warehouse:
+        """Optimistic: a concurrent change makes this one fail with 409 instead of being lost."""
+        try:
+            self._warehouse_item(w).save(condition=WarehouseItem.version == expected_version)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("warehouse changed meanwhile; read it again") from exc
+            raise
+        return w
+
+    def delete_warehouse(self, owner: str | None, warehouse_id: str) -> bool:
+        item = WarehouseItem(keys.owner_pk(owner), keys.warehouse_sk(warehouse_id))
+        try:
+            item.delete(condition=WarehouseItem.PK.exists())
+        except DeleteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    # --- audit ------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        day = datetime.fromtimestamp(entry.at, tz=UTC).strftime("%Y-%m-%d")
+        AuditItem(
+            keys.audit_pk(entry.merchant_id),
+            keys.audit_sk(entry.at, entry.audit_id),
+            GSI1PK=keys.audit_day_gsi1pk(day),
+            GSI1SK=keys.audit_sk(entry.at, entry.audit_id),
+            **entry.__dict__,
+        ).save(condition=AuditItem.PK.does_not_exist())
+
+    def list_audit(self, q: AuditQuery, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
+        """One merchant's log (or the forwarder's own), newest first, within a time range."""
+        lo = keys.time_bound(q.since or 0)
+        hi = keys.time_bound(q.until or 99_999_999_999) + "#\uffff"
+        filt = None
+        if q.user_id:
+            filt = AuditItem.user_id == q.user_id
+        if q.action:
+            act = AuditItem.action == q.action
+            filt = act if filt is None else filt & act
+        result = AuditItem.query(
+            keys.audit_pk(q.merchant_id),
+            AuditItem.SK.between(lo, hi),
+            filter_condition=cast(Condition | None, filt),
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+            scan_index_forward=False,
+        )
+        entries = [self._audit(i) for i in result if isinstance(i, AuditItem)]
+        return entries, encode_cursor(result.last_evaluated_key)
 
     # --- deferred work ----------------------------------------------------------------------
     def schedule_due(self, kind: str, ref: str, at: float, payload: Mapping[str, Any] | None = None) -> DueTask:
@@ -200,8 +364,72 @@ class Store:
         return Merchant(i.merchant_id, i.name, i.contact_email, i.status, i.created_at)
 
     @staticmethod
+    def _user(i: UserItem) -> User:
+        return User(i.user_id, i.merchant_id, Role(i.role), i.display_name, i.warehouse_id, i.created_at)
+
+    @staticmethod
+    def _key(item: ApiKeyItem) -> ApiKey:
+        return ApiKey(
+            key_hash=item.key_hash,
+            prefix=item.prefix,
+            user_id=item.user_id,
+            merchant_id=item.merchant_id,
+            role=Role(item.role),
+            warehouse_id=item.warehouse_id,
+            created_at=item.created_at,
+            last_used_at=item.last_used_at,
+            revoked_at=item.revoked_at,
+            label=item.label,
+        )
+
+    @staticmethod
+    def _warehouse_item(w: Warehouse) -> WarehouseItem:
+        return WarehouseItem(
+            keys.owner_pk(w.owner),
+            keys.warehouse_sk(w.warehouse_id),
+            warehouse_id=w.warehouse_id,
+            owner_merchant_id=w.owner,
+            name=w.name,
+            address=dict(w.address.__dict__),
+            markets=list(w.markets),
+            active=w.active,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+            version=w.version,
+        )
+
+    @staticmethod
+    def _warehouse(i: WarehouseItem) -> Warehouse:
+        return Warehouse(
+            warehouse_id=i.warehouse_id,
+            owner=i.owner_merchant_id,
+            name=i.name,
+            address=Address(**i.address),
+            markets=tuple(i.markets),
+            active=bool(i.active),
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+            version=int(i.version or 0),
+        )
+
+    @staticmethod
+    def _audit(i: AuditItem) -> AuditEntry:
+        return AuditEntry(
+            audit_id=i.audit_id,
+            at=i.at,
+            user_id=i.user_id,
+            role=i.role,
+            key_prefix=i.key_prefix,
+            merchant_id=i.merchant_id,
+            action=i.action,
+            target=i.target,
+            status=int(i.status),
+            request_id=i.request_id,
+        )
+
+    @staticmethod
     def _user_item(user: User) -> UserItem:
-        owner = keys.merchant_pk(user.merchant_id) if user.merchant_id else keys.OPERATOR_PK
+        owner = keys.owner_pk(user.merchant_id)
         return UserItem(
             owner,
             keys.user_sk(user.user_id),
@@ -215,7 +443,7 @@ class Store:
 
     @staticmethod
     def _key_item(key: ApiKey) -> ApiKeyItem:
-        owner = keys.merchant_pk(key.merchant_id) if key.merchant_id else keys.OPERATOR_PK
+        owner = keys.owner_pk(key.merchant_id)
         return ApiKeyItem(
             keys.api_key_pk(key.key_hash),
             keys.API_KEY_SK,
@@ -227,8 +455,12 @@ class Store:
             warehouse_id=key.warehouse_id,
             created_at=key.created_at,
             label=key.label,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
             GSI1PK=keys.owner_keys_gsi1pk(owner),
             GSI1SK=keys.owner_keys_gsi1sk(key.created_at, key.prefix),
+            GSI2PK=keys.key_prefix_gsi2pk(owner, key.prefix),
+            GSI2SK=keys.KEY_PREFIX_GSI2SK,
         )
 
     @staticmethod

@@ -1,0 +1,245 @@
+"""Cross-tenant harness: every non-public route, as merchant A (2xx) and merchant B (404, never 403).
+
+Each route has a fixture below that creates the resource as A and says how to call the route. A new
+route without a fixture fails ``test_every_route_has_a_fixture``; the next issues' routes join here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from kiriman.manifest import MANIFEST
+from tests.gateway import Gateway
+from tests.integration.conftest import Tenant
+
+WAREHOUSE = {
+    "name": "Bangna DC",
+    "address": {
+        "name": "Bangna DC",
+        "phone": "+66 2 123 4567",
+        "line1": "88 Bangna-Trad Rd",
+        "city": "Bangkok",
+        "postcode": "10260",
+        "country": "TH",
+    },
+    "markets": ["TH"],
+}
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any = None
+    query: dict[str, str] | None = None
+
+
+@dataclass
+class Case:
+    call: Call
+    owner_status: int = 200
+    other_status: int = 404
+    # After A's call: something B can list, and what must not appear in it.
+    other_list: Call | None = None
+    hidden: list[str] = field(default_factory=list)
+
+
+Fixture = Callable[[Gateway, Tenant, str], Case]
+FIXTURES: dict[tuple[str, str], Fixture] = {}
+
+
+def route(method: str, path: str) -> Callable[[Fixture], Fixture]:
+    def reg(fn: Fixture) -> Fixture:
+        FIXTURES[(method, path)] = fn
+        return fn
+
+    return reg
+
+
+def ok(gw: Gateway, key: str, method: str, path: str, body: Any = None) -> Any:
+    status, resp, _ = gw.call(method, path, body, key=key)
+    assert 200 <= status < 300, (method, path, status, resp)
+    return resp
+
+
+def _me(gw: Gateway, a: Tenant) -> dict[str, Any]:
+    return ok(gw, a.key, "GET", "/v1/me")
+
+
+@route("GET", "/v1/me")
+def _f_me(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/me"), other_status=200)  # B sees itself; checked in test_me_is_self
+
+
+@route("POST", "/v1/merchants")
+def _f_merchants_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", "/v1/merchants", {"name": "Nope"}), owner_status=403, other_status=403)
+
+
+@route("GET", "/v1/merchants")
+def _f_merchants_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/merchants"), owner_status=403, other_status=403)
+
+
+@route("GET", "/v1/merchants/{merchant_id}")
+def _f_merchant(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/merchants/{a.merchant_id}"))
+
+
+@route("POST", "/v1/users")
+def _f_users_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(
+        Call("POST", "/v1/users", {"display_name": "Packer", "role": "merchant_staff"}),
+        owner_status=201,
+        other_status=201,  # B creates its own user; the leak check is that B cannot see A's
+        other_list=Call("GET", "/v1/users"),
+        hidden=[_me(gw, a)["user_id"]],
+    )
+
+
+@route("GET", "/v1/users")
+def _f_users_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(
+        Call("GET", "/v1/users"), other_status=200, other_list=Call("GET", "/v1/users"), hidden=[_me(gw, a)["user_id"]]
+    )
+
+
+@route("GET", "/v1/users/{user_id}")
+def _f_user(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/users/{_me(gw, a)['user_id']}"))
+
+
+@route("POST", "/v1/users/{user_id}/keys")
+def _f_user_keys_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", f"/v1/users/{_me(gw, a)['user_id']}/keys", {"label": "ci"}), owner_status=201)
+
+
+@route("GET", "/v1/users/{user_id}/keys")
+def _f_user_keys(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/users/{_me(gw, a)['user_id']}/keys"))
+
+
+@route("GET", "/v1/api-keys")
+def _f_keys(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(
+        Call("GET", "/v1/api-keys"),
+        other_status=200,
+        other_list=Call("GET", "/v1/api-keys"),
+        hidden=[_me(gw, a)["key_prefix"]],
+    )
+
+
+def _extra_key(gw: Gateway, a: Tenant) -> str:
+    created = ok(gw, a.key, "POST", f"/v1/users/{_me(gw, a)['user_id']}/keys", {"label": "spare"})
+    return str(created["key"]["prefix"])
+
+
+@route("POST", "/v1/api-keys/{prefix}/rotate")
+def _f_rotate(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", f"/v1/api-keys/{_extra_key(gw, a)}/rotate", {"grace_seconds": 0}), owner_status=201)
+
+
+@route("POST", "/v1/api-keys/{prefix}/revoke")
+def _f_revoke(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", f"/v1/api-keys/{_extra_key(gw, a)}/revoke"))
+
+
+def _warehouse(gw: Gateway, a: Tenant) -> str:
+    return str(ok(gw, a.key, "POST", "/v1/warehouses", WAREHOUSE)["warehouse_id"])
+
+
+@route("POST", "/v1/warehouses")
+def _f_wh_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(
+        Call("POST", "/v1/warehouses", WAREHOUSE),
+        owner_status=201,
+        other_status=201,
+        other_list=Call("GET", "/v1/warehouses"),
+        hidden=[_warehouse(gw, a)],
+    )
+
+
+@route("GET", "/v1/warehouses")
+def _f_wh_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(
+        Call("GET", "/v1/warehouses"),
+        other_status=200,
+        other_list=Call("GET", "/v1/warehouses"),
+        hidden=[_warehouse(gw, a)],
+    )
+
+
+@route("GET", "/v1/warehouses/{warehouse_id}")
+def _f_wh_get(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/warehouses/{_warehouse(gw, a)}"))
+
+
+@route("PATCH", "/v1/warehouses/{warehouse_id}")
+def _f_wh_patch(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("PATCH", f"/v1/warehouses/{_warehouse(gw, a)}", {"name": "Renamed DC"}))
+
+
+@route("DELETE", "/v1/warehouses/{warehouse_id}")
+def _f_wh_delete(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("DELETE", f"/v1/warehouses/{_warehouse(gw, a)}"))
+
+
+@route("GET", "/v1/audit")
+def _f_audit(gw: Gateway, a: Tenant, op: str) -> Case:
+    _warehouse(gw, a)  # leaves an audit record in A's log
+    status, log, _ = gw.call("GET", "/v1/audit", key=a.key)
+    assert status == 200 and log["items"], log
+    return Case(
+        Call("GET", "/v1/audit"),
+        other_status=200,
+        other_list=Call("GET", "/v1/audit"),
+        hidden=[e["audit_id"] for e in log["items"]],
+    )
+
+
+PRIVATE = sorted({(r.method, r.path) for _, r in MANIFEST.routes() if not r.public})
+
+
+def test_every_route_has_a_fixture() -> None:
+    missing = [r for r in PRIVATE if r not in FIXTURES]
+    assert not missing, f"routes without a tenancy fixture: {missing}"
+    assert not set(FIXTURES) - set(PRIVATE), "fixtures for routes that no longer exist"
+
+
+@pytest.mark.parametrize(("method", "path"), PRIVATE, ids=[f"{m} {p}" for m, p in PRIVATE])
+def test_cross_tenant(gw: Gateway, tenants: tuple[Tenant, Tenant], operator_key: str, method: str, path: str) -> None:
+    a, b = tenants
+    case = FIXTURES[(method, path)](gw, a, operator_key)
+    c = case.call
+    # B first, so a mutating call by B cannot change what A then does.
+    status, body, _ = gw.call(c.method, c.path, c.body, key=b.key, query=c.query)
+    assert status == case.other_status, (status, body)
+    if status == 404:
+        assert body["error"]["code"] == "not_found"
+    status, body, _ = gw.call(c.method, c.path, c.body, key=a.key, query=c.query)
+    assert status == case.owner_status, (status, body)
+    if case.other_list:
+        status, listing, _ = gw.call(case.other_list.method, case.other_list.path, key=b.key)
+        assert status == 200
+        text = str(listing)
+        for secret in case.hidden:
+            assert secret not in text, f"B's {case.other_list.path} shows A's {secret}"
+
+
+def test_me_is_self(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    assert ok(gw, a.key, "GET", "/v1/me")["merchant_id"] == a.merchant_id
+    assert ok(gw, b.key, "GET", "/v1/me")["merchant_id"] == b.merchant_id
+
+
+def test_merchant_cannot_name_another_merchant(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    status, _, _ = gw.call("GET", "/v1/warehouses", key=b.key, query={"merchant_id": a.merchant_id})
+    assert status == 404
+    status, _body, _ = gw.call("POST", "/v1/warehouses", WAREHOUSE, key=b.key, query={"merchant_id": a.merchant_id})
+    assert status == 404
+    assert ok(gw, a.key, "GET", "/v1/warehouses")["items"] == []
