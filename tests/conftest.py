@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 REGION = "ap-southeast-1"
+SHOPEE_SECRET = {
+    "partner_id": 2001234,
+    "partner_key": "test-partner-key-0123456789abcdef",
+    "host": "http://127.0.0.1:9",  # tests that call Shopee start the sandbox and point here
+    "push_callback_url": "https://forwarder.example/webhooks/shopee",
+    "state_key": "test-state-key",
+}
 
 
 def load_handler_module(folder: str, module: str = "app", alias: str | None = None) -> ModuleType:
@@ -64,7 +72,20 @@ def aws(aws_env: dict[str, str]) -> Iterator[dict[str, Any]]:
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket="kiriman-test-documents", CreateBucketConfiguration={"LocationConstraint": REGION}
         )
-        yield {"table": "kiriman-test-table", "bus": "kiriman-test-events", "bucket": "kiriman-test-documents"}
+        kms = boto3.client("kms", region_name=REGION)
+        key_id = kms.create_key(Description="kiriman test")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/kiriman-test", TargetKeyId=key_id)
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="/kiriman/test/shopee", SecretString=json.dumps(SHOPEE_SECRET)
+        )
+        sqs = boto3.client("sqs", region_name=REGION)
+        queues = {q: sqs.create_queue(QueueName=f"kiriman-test-{q}")["QueueUrl"] for q in ("shop-sync",)}
+        yield {
+            "table": "kiriman-test-table",
+            "bus": "kiriman-test-events",
+            "bucket": "kiriman-test-documents",
+            "queues": queues,
+        }
 
 
 @pytest.fixture
@@ -82,7 +103,8 @@ def function_env(aws: dict[str, Any]) -> Iterator[Any]:
             table=aws["table"],
             bucket=aws["bucket"],
             bus=aws["bus"],
-            queue_urls=queue_urls or {},
+            queue_urls={**aws["queues"], **(queue_urls or {})},
+            public_api_url="https://api.forwarder.example",
         )
         env = function_environment(MANIFEST, MANIFEST.function(name), names)
         p = mock.patch.dict(os.environ, env)

@@ -12,6 +12,7 @@ from kiriman.wiring import (
     Function,
     HttpTrigger,
     Manifest,
+    QueueTrigger,
     Route,
     ScheduleTrigger,
 )
@@ -55,6 +56,12 @@ MANIFEST = Manifest(
                         Route(method="PATCH", path="/v1/warehouses/{warehouse_id}"),
                         Route(method="DELETE", path="/v1/warehouses/{warehouse_id}"),
                         Route(method="GET", path="/v1/audit"),
+                        Route(method="POST", path="/v1/shops/authorize"),
+                        Route(method="GET", path="/v1/shops/callback", public=PUBLIC),
+                        Route(method="GET", path="/v1/shops"),
+                        Route(method="GET", path="/v1/shops/{shop_id}"),
+                        Route(method="GET", path="/v1/orders"),
+                        Route(method="GET", path="/v1/orders/{order_sn}"),
                         Route(method="GET", path="/v1/openapi.json", public=PUBLIC),
                         Route(method="GET", path="/v1/docs", public=PUBLIC),
                     )
@@ -62,7 +69,40 @@ MANIFEST = Manifest(
             ),
             memory_mb=512,
             timeout_s=29,
-            access=Access(table="write", bus=True),
+            access=Access(
+                table="write", bus=True, send_queues=("shop-sync",), secrets=("shopee",), kms=True, public_url=True
+            ),
+        ),
+        Function(
+            name="shopee_webhook",
+            description="Shopee pushes: verify the signature, acknowledge with an empty 2xx, enqueue.",
+            settings="kiriman.settings:ShopeeWebhookSettings",
+            triggers=(HttpTrigger(routes=(Route(method="POST", path="/webhooks/shopee", public=PUBLIC),)),),
+            memory_mb=256,
+            timeout_s=5,
+            access=Access(table="write", send_queues=("shop-sync",), secrets=("shopee",)),
+        ),
+        Function(
+            name="shop_worker",
+            description="Order sync, pushes, lost pushes and token refreshes, per shop.",
+            settings="kiriman.settings:ShopWorkerSettings",
+            triggers=(
+                QueueTrigger(
+                    queue="shop-sync", batch_size=5, batching_window_s=1, max_receive_count=5, max_concurrency=4
+                ),
+            ),
+            memory_mb=512,
+            timeout_s=120,
+            access=Access(table="write", bus=True, kms=True, secrets=("shopee",), send_queues=("shop-sync",)),
+        ),
+        Function(
+            name="shop_scheduler",
+            description="Fans out one sync job per active shop and a lost-push check; calls no Shopee API.",
+            settings="kiriman.settings:ShopSchedulerSettings",
+            triggers=(ScheduleTrigger(expression="rate(5 minutes)"),),
+            memory_mb=256,
+            timeout_s=30,
+            access=Access(table="read", send_queues=("shop-sync",)),
         ),
         Function(
             name="due_sweep",
@@ -74,5 +114,6 @@ MANIFEST = Manifest(
             access=Access(table="write", due_dispatch=True),
         ),
     ),
-    due_kinds={},
+    due_kinds={"token_refresh": "shop-sync"},
+    secrets=("shopee",),
 )

@@ -10,7 +10,15 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from kiriman.clock import Clock, SystemClock
-from kiriman.settings import Base, BusSettings, QueueSettings, TableSettings
+from kiriman.settings import (
+    Base,
+    BusSettings,
+    KmsSettings,
+    QueueSettings,
+    SecretSettings,
+    ShopeeSettings,
+    TableSettings,
+)
 
 S = TypeVar("S", bound=Base)
 
@@ -55,3 +63,42 @@ class Runtime(Generic[S]):
         if not isinstance(self.settings, QueueSettings):
             raise RuntimeError("this function may send to no queue")
         return SqsDispatcher(self.client("sqs"), self.settings.queue_urls)
+
+    @cached_property
+    def secrets(self) -> Any:
+        from kiriman.adapters.aws import Secrets
+
+        if not isinstance(self.settings, SecretSettings):
+            raise RuntimeError("this function reads no secrets")
+        return Secrets(self.client("secretsmanager"), self.settings.secrets_prefix)
+
+    @cached_property
+    def cipher(self) -> Any:
+        from kiriman.adapters.aws import KmsTokenCipher
+
+        if not isinstance(self.settings, KmsSettings):
+            raise RuntimeError("this function has no KMS access")
+        return KmsTokenCipher(self.client("kms"), self.settings.kms_key_id)
+
+    @cached_property
+    def shopee(self) -> Any:
+        """The Shopee client for the configured partner, with per-shop tokens and quota circuit."""
+        import os
+
+        from kiriman.domain.shops import ShopTokens
+        from kiriman.shopee.client import RetryPolicy, ShopeeClient
+
+        if not isinstance(self.settings, ShopeeSettings):
+            raise RuntimeError("this function has no Shopee access")
+        s = self.settings
+        cfg = self.secrets.get("shopee")
+        policy = RetryPolicy(
+            attempts=s.shopee_retry_attempts,
+            base_delay_s=s.shopee_retry_base_s,
+            timeout_s=s.shopee_timeout_s,
+            deadline_s=s.shopee_deadline_s,
+        )
+        client = ShopeeClient(cfg["host"], int(cfg["partner_id"]), str(cfg["partner_key"]), self.clock, policy=policy)
+        owner = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or f"pid-{os.getpid()}"
+        client.use_tokens(ShopTokens(self.store, self.cipher, client, self.clock, owner))
+        return client

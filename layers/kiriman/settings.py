@@ -49,9 +49,40 @@ class QueueSettings(Base):
     due_routes: dict[str, str] = Field(default_factory=dict)
 
 
-class ApiSettings(TableSettings, BusSettings):
+class SecretSettings(Base):
+    secrets_prefix: str = Field(min_length=1)
+
+
+class KmsSettings(Base):
+    kms_key_id: str = Field(min_length=1)
+
+
+class ShopeeSettings(TableSettings, SecretSettings, KmsSettings):
+    """Shopee access: partner credentials and push callback come from the ``shopee`` secret."""
+
+    shopee_retry_attempts: int = Field(4, ge=1, le=10)
+    shopee_retry_base_s: float = Field(0.5, ge=0)
+    shopee_timeout_s: float = Field(8.0, gt=0)
+    shopee_deadline_s: float = Field(20.0, gt=0)
+
+
+class ApiSettings(ShopeeSettings, BusSettings, QueueSettings):
     # Bodies larger than this get 413 before any parsing.
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    public_api_url: str = Field(min_length=1)
+
+
+class ShopeeWebhookSettings(TableSettings, QueueSettings, SecretSettings):
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+
+class ShopWorkerSettings(ShopeeSettings, BusSettings):
+    sync_overlap_s: int = Field(600, ge=0)
+    sync_lookback_s: int = Field(14 * 86400, ge=60)
+
+
+class ShopSchedulerSettings(TableSettings, QueueSettings):
+    pass
 
 
 class AuthorizerSettings(TableSettings):

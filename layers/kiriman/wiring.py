@@ -134,6 +134,7 @@ class Access(_Frozen):
     secrets: tuple[str, ...] = ()  # secret name prefixes under /<app>/<stage>/
     parameters: tuple[str, ...] = ()  # SSM parameter name prefixes under /<app>/<stage>/
     kms: bool = False
+    public_url: bool = False  # needs the API's public base URL (authorization redirects)
 
 
 class Function(_Frozen):
@@ -255,6 +256,8 @@ class ResourceNames(BaseModel):
     bucket: str
     bus: str
     queue_urls: Mapping[str, str]
+    kms_key: str = ""  # key id, ARN or alias; defaults to alias/<app>-<stage>
+    public_api_url: str = ""  # where sellers' browsers reach the public callback routes
 
 
 def physical_name(app: str, stage: str, name: str) -> str:
@@ -287,6 +290,10 @@ def function_environment(
         env["DUE_ROUTES"] = json.dumps(dict(manifest.due_kinds), sort_keys=True)
     if fn.access.secrets or fn.access.parameters:
         env["SECRETS_PREFIX"] = f"/{manifest.app}/{names.stage}/"
+    if fn.access.kms:
+        env["KMS_KEY_ID"] = names.kms_key or f"alias/{manifest.app}-{names.stage}"
+    if fn.access.public_url:
+        env["PUBLIC_API_URL"] = names.public_api_url
     env.update(fn.environment)
     env.update(extra or {})
     return env

@@ -82,7 +82,7 @@ def test_handler_sends_to_the_kind_queue(aws: dict[str, Any], monkeypatch: Any) 
         ),
         due_kinds={"probe": "probe-q"},
     )
-    env = _env_for_due_sweep(aws, {"probe-q": url}, manifest_module.MANIFEST.merged(probe))
+    env = _env_for_due_sweep(aws, {**aws["queues"], "probe-q": url}, manifest_module.MANIFEST.merged(probe))
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     mod = load_handler_module("functions/due_sweep")

@@ -292,3 +292,157 @@ def test_list_audit(store: Any) -> None:
     assert [e.at for e in items] == [103.0, 101.0]
     assert store.list_audit(AuditQuery("mA", action="DELETE /v1/x"), 10, None)[0] == []
     assert len(store.list_audit(AuditQuery("mB"), 10, None)[0]) == 1
+
+
+def test_use_once(store: Any, clock: FixedClock) -> None:
+    assert store.use_once("push", "k1") is True
+    assert store.use_once("push", "k1") is False
+    assert store.use_once("push", "k2", ttl_s=10) is True
+    clock.advance(11)
+    assert store.use_once("push", "k2", ttl_s=10) is True  # an expired marker can be spent again
+
+
+def test_forget_once(store: Any) -> None:
+    store.use_once("push", "k")
+    store.forget_once("push", "k")
+    assert store.use_once("push", "k") is True
+
+
+def _shop(merchant: str, shop_id: int = 600001, status: str = "active") -> Any:
+    from kiriman.domain.shops import Shop
+
+    return Shop(shop_id, merchant, "TH", "Gadget TH", status, False, None, "ct-a", "ct-r", 14400.0, 1e10, 1, 1.0, 1.0)
+
+
+def test_link_shop(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    store.link_shop(_shop("mA"))  # the same merchant authorizing again is fine
+    with pytest.raises(Conflict):
+        store.link_shop(_shop("mB"))
+    assert store.get_shop("mB", 600001) is None
+
+
+def test_get_shop(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    got = store.get_shop("mA", 600001)
+    assert got is not None and got.access_token_ct == "ct-a" and got.region == "TH"
+
+
+def test_shop_owner(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    assert store.shop_owner(600001) == "mA" and store.shop_owner(1) is None
+
+
+def test_list_shops(store: Any) -> None:
+    store.link_shop(_shop("mA", 1))
+    store.link_shop(_shop("mA", 2))
+    store.link_shop(_shop("mB", 3))
+    assert sorted(s.shop_id for s in store.list_shops("mA")) == [1, 2]
+
+
+def test_active_shops(store: Any) -> None:
+    store.link_shop(_shop("mA", 1))
+    store.link_shop(_shop("mB", 2))
+    store.set_shop_status("mB", 2, "revoked", {})
+    assert store.active_shops() == [("mA", 1)]
+
+
+def test_take_shop_lease(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    assert store.take_shop_lease("mA", 600001, "w1", 160.0, 100.0) is True
+    assert store.take_shop_lease("mA", 600001, "w2", 170.0, 110.0) is False
+    assert store.take_shop_lease("mA", 600001, "w2", 230.0, 161.0) is True  # the first lease ran out
+
+
+def test_save_tokens(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    shop = store.get_shop("mA", 600001)
+    assert store.save_tokens(shop, 1, "new-a", "new-r", 5000.0) is True
+    assert store.save_tokens(shop, 1, "other-a", "other-r", 5000.0) is False  # a stale writer loses
+    got = store.get_shop("mA", 600001)
+    assert (got.access_token_ct, got.refresh_token_ct, got.token_version) == ("new-a", "new-r", 2)
+
+
+def test_set_shop_status(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    store.set_shop_status("mA", 600001, "revoked", {"reason": "push 2"})
+    got = store.get_shop("mA", 600001)
+    assert got.status == "revoked" and got.flags == {"reason": "push 2"}
+    store.set_shop_status("mA", 600001, "active", {})
+    assert store.active_shops() == [("mA", 600001)]
+
+
+def test_set_watermark(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    store.set_watermark("mA", 600001, 200.0)
+    store.set_watermark("mA", 600001, 100.0)  # never backwards
+    assert store.get_shop("mA", 600001).watermark == 200.0
+
+
+def test_block_shop_quota(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    store.block_shop_quota("mA", 600001, 999.0)
+    assert store.get_shop("mA", 600001).quota_blocked_until == 999.0
+
+
+def _order(merchant: str, sn: str, update: int, status: str = "READY_TO_SHIP", ship_by: int = 500) -> Any:
+    from kiriman.domain.orders import Order, Package
+
+    pkg = Package(f"OFG{sn}", "LOGISTICS_READY", 18080, "SPX", [{"item_id": 1, "model_quantity": 1}])
+    return Order(
+        merchant,
+        600001,
+        sn,
+        status,
+        "TH",
+        "THB",
+        False,
+        100.0,
+        10,
+        update,
+        11,
+        ship_by,
+        2,
+        "SPX",
+        "fulfilled_by_local_seller",
+        None,
+        False,
+        [],
+        False,
+        [{"item_id": 1}],
+        [pkg],
+        {"name": "x"},
+        1.0,
+    )
+
+
+def test_upsert_order(store: Any) -> None:
+    assert store.upsert_order(_order("mA", "S1", 100)) == (True, None)
+    written, prev = store.upsert_order(_order("mA", "S1", 100))
+    assert written is False and prev is not None  # same update_time: nothing to do
+    written, prev = store.upsert_order(_order("mA", "S1", 90, status="CANCELLED"))
+    assert written is False  # an older copy never overwrites a newer one
+    written, prev = store.upsert_order(_order("mA", "S1", 120, status="PROCESSED"))
+    assert written is True and prev.update_time == 100
+    assert store.get_order("mA", "S1").order_status == "PROCESSED"
+
+
+def test_get_order(store: Any) -> None:
+    store.upsert_order(_order("mA", "S1", 100))
+    got = store.get_order("mA", "S1")
+    assert got.packages[0].package_number == "OFGS1" and got.packages[0].handling == "fulfil"
+    assert store.get_order("mB", "S1") is None
+
+
+def test_list_orders(store: Any) -> None:
+    store.upsert_order(_order("mA", "S1", 100, ship_by=300))
+    store.upsert_order(_order("mA", "S2", 100, ship_by=100))
+    store.upsert_order(_order("mA", "S3", 100, status="SHIPPED"))
+    store.upsert_order(_order("mB", "S4", 100))
+    ready, _ = store.list_orders("mA", 10, None, status="READY_TO_SHIP")
+    assert [o.order_sn for o in ready] == ["S2", "S1"]  # ship-by order: the work queue
+    due, _ = store.list_orders("mA", 10, None, status="READY_TO_SHIP", ship_by_before=200)
+    assert [o.order_sn for o in due] == ["S2"]
+    every, _ = store.list_orders("mA", 10, None)
+    assert sorted(o.order_sn for o in every) == ["S1", "S2", "S3"]
+    assert store.list_orders("mA", 10, None, shop_id=1)[0] == []

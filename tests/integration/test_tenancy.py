@@ -201,6 +201,46 @@ def _f_audit(gw: Gateway, a: Tenant, op: str) -> Case:
     )
 
 
+def _seed_shop_and_order(gw: Gateway, a: Tenant) -> tuple[int, str]:
+    from tests.integration.test_store import _order, _shop
+
+    store = gw.api.RUNTIME.store
+    shop_id = abs(hash(a.merchant_id)) % 10**8 + 1
+    store.link_shop(_shop(a.merchant_id, shop_id))
+    sn = f"SN{shop_id}"
+    store.upsert_order(_order(a.merchant_id, sn, 100))
+    return shop_id, sn
+
+
+@route("POST", "/v1/shops/authorize")
+def _f_shop_authorize(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", "/v1/shops/authorize", {}), other_status=200)  # each gets its own link
+
+
+@route("GET", "/v1/shops")
+def _f_shops(gw: Gateway, a: Tenant, op: str) -> Case:
+    shop_id, _ = _seed_shop_and_order(gw, a)
+    return Case(Call("GET", "/v1/shops"), other_status=200, other_list=Call("GET", "/v1/shops"), hidden=[str(shop_id)])
+
+
+@route("GET", "/v1/shops/{shop_id}")
+def _f_shop(gw: Gateway, a: Tenant, op: str) -> Case:
+    shop_id, _ = _seed_shop_and_order(gw, a)
+    return Case(Call("GET", f"/v1/shops/{shop_id}"))
+
+
+@route("GET", "/v1/orders")
+def _f_orders(gw: Gateway, a: Tenant, op: str) -> Case:
+    _, sn = _seed_shop_and_order(gw, a)
+    return Case(Call("GET", "/v1/orders"), other_status=200, other_list=Call("GET", "/v1/orders"), hidden=[sn])
+
+
+@route("GET", "/v1/orders/{order_sn}")
+def _f_order(gw: Gateway, a: Tenant, op: str) -> Case:
+    _, sn = _seed_shop_and_order(gw, a)
+    return Case(Call("GET", f"/v1/orders/{sn}"))
+
+
 PRIVATE = sorted({(r.method, r.path) for _, r in MANIFEST.routes() if not r.public})
 
 

@@ -26,7 +26,13 @@ from tests.conftest import ROOT, load_handler_module
 
 # Routes that authenticate by signature or signed state instead of a key. Adding one here is a
 # security decision: docs/security.md must say what it trusts.
-ALLOWED_PUBLIC = {("GET", "/v1/health"), ("GET", "/v1/openapi.json"), ("GET", "/v1/docs")}
+ALLOWED_PUBLIC = {
+    ("GET", "/v1/health"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/docs"),
+    ("GET", "/v1/shops/callback"),  # proven by the signed, single-use state
+    ("POST", "/webhooks/shopee"),  # proven by Shopee's push signature
+}
 
 
 def test_every_function_folder_has_an_entry_and_back() -> None:
@@ -44,6 +50,7 @@ def test_handler_imports_with_its_manifest_environment(fn: Function) -> None:
         bucket="bkt",
         bus="bus",
         queue_urls={q: f"https://sqs/{q}" for q in MANIFEST.queues()},
+        public_api_url="https://api.example",
     )
     env = function_environment(MANIFEST, fn, names)
     module, attr = fn.handler.rsplit(".", 1)

@@ -57,3 +57,41 @@ class EventPublisher:
 
     def ping(self) -> None:
         self._client.describe_event_bus(Name=self._bus)
+
+
+class KmsTokenCipher:
+    """Shop tokens as KMS ciphertext (base64), bound to the shop by the encryption context."""
+
+    def __init__(self, client: Any, key_id: str) -> None:
+        self._client = client
+        self._key = key_id
+
+    def encrypt(self, plaintext: str, context: dict[str, str]) -> str:
+        import base64
+
+        blob = self._client.encrypt(KeyId=self._key, Plaintext=plaintext.encode(), EncryptionContext=context)
+        return base64.b64encode(blob["CiphertextBlob"]).decode()
+
+    def decrypt(self, ciphertext: str, context: dict[str, str]) -> str:
+        import base64
+
+        out = self._client.decrypt(CiphertextBlob=base64.b64decode(ciphertext), EncryptionContext=context)
+        return bytes(out["Plaintext"]).decode()
+
+
+class Secrets:
+    """JSON secrets from Secrets Manager under the stage's prefix, read once per container."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    def get(self, name: str) -> dict[str, Any]:
+        if name not in self._cache:
+            raw = self._client.get_secret_value(SecretId=self._prefix + name)["SecretString"]
+            value = json.loads(raw)
+            if not isinstance(value, dict):
+                raise RuntimeError(f"secret {self._prefix}{name} must hold a JSON object")
+            self._cache[name] = value
+        return self._cache[name]

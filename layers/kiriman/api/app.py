@@ -8,13 +8,29 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from kiriman.api import routes_audit, routes_core, routes_docs, routes_users, routes_warehouses
+from kiriman.api import (
+    routes_audit,
+    routes_core,
+    routes_docs,
+    routes_orders,
+    routes_shops,
+    routes_users,
+    routes_warehouses,
+)
 from kiriman.api.envelope import proxy_error
 from kiriman.api.resolver import build, set_runtime
 from kiriman.logs import get_logger, personal_scope
 
 log = get_logger()
-ROUTERS = [routes_core.router, routes_users.router, routes_warehouses.router, routes_audit.router, routes_docs.router]
+ROUTERS = [
+    routes_core.router,
+    routes_users.router,
+    routes_warehouses.router,
+    routes_audit.router,
+    routes_shops.router,
+    routes_orders.router,
+    routes_docs.router,
+]
 
 
 @cache

@@ -7,7 +7,7 @@ from typing import Any
 
 from kiriman import __version__
 
-PUBLIC_PATHS = {"/v1/health"}
+PUBLIC_PATHS = {"/v1/health", "/v1/shops/callback"}
 
 
 @cache

@@ -39,9 +39,12 @@ class Permission(StrEnum):
     WAREHOUSES_READ = "warehouses:read"
     WAREHOUSES_WRITE = "warehouses:write"
     AUDIT_READ = "audit:read"
+    SHOPS_READ = "shops:read"
+    SHOPS_WRITE = "shops:write"
+    ORDERS_READ = "orders:read"
 
 
-_READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ}
+_READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ, Permission.SHOPS_READ, Permission.ORDERS_READ}
 
 # The one table of who may do what. Merchant roles act inside their merchant; operator roles across
 # merchants (and every operator action on a merchant's data is audited).
@@ -68,6 +71,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.KEYS_WRITE,
             Permission.WAREHOUSES_WRITE,
             Permission.AUDIT_READ,
+            Permission.SHOPS_WRITE,
         }
     ),
     Role.MERCHANT_STAFF: frozenset(_READ_OWN),

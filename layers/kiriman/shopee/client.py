@@ -111,6 +111,16 @@ class ShopeeClient:
         self._rng = rng or random.Random()
         self.calls = 0  # HTTP requests made, for benchmarks
 
+    @property
+    def tokens(self) -> TokenSource:
+        if self._tokens is None:
+            raise RuntimeError("no TokenSource attached")
+        return self._tokens
+
+    def use_tokens(self, tokens: TokenSource) -> None:
+        """Token sources refresh through this client, so they are attached after it exists."""
+        self._tokens = tokens
+
     # --- transport --------------------------------------------------------------------------
     def _common(self, path: str, access_token: str = "", entity: tuple[str, int] | None = None) -> dict[str, Any]:
         ts = int(self._clock.time())
@@ -159,8 +169,13 @@ class ShopeeClient:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         raw: bool = False,
+        token: str | None = None,
     ) -> Any:
-        """One API call with retries; shop calls also refresh an invalid token once."""
+        """One API call with retries; shop calls also refresh an invalid token once.
+
+        ``token`` signs with a given access token instead of asking the TokenSource (right after
+        authorization, before the shop is stored).
+        """
         if shop_id is not None:
             until = self._circuit.blocked_until(shop_id)
             if until is not None and until > self._clock.time():
@@ -169,21 +184,21 @@ class ShopeeClient:
         refreshed = False
         attempt = 0
         while True:
-            token = ""
-            if shop_id is not None:
+            access = token or ""
+            if shop_id is not None and not token:
                 if self._tokens is None:
                     raise RuntimeError("shop calls need a TokenSource")
-                token = self._tokens.access_token(shop_id)
-            params = self._common(path, token, ("shop_id", shop_id) if shop_id is not None else None)
+                access = self._tokens.access_token(shop_id)
+            params = self._common(path, access, ("shop_id", shop_id) if shop_id is not None else None)
             params.update({k: v for k, v in (query or {}).items() if v is not None})
             try:
                 data, resp = self._once(method, path, params, body)
                 return resp.content if raw and data is None else data
             except ShopeeAuthError:
-                if shop_id is None or refreshed or self._tokens is None:
+                if shop_id is None or refreshed or self._tokens is None or token:
                     raise
                 refreshed = True
-                self._tokens.refresh(shop_id, token)
+                self._tokens.refresh(shop_id, access)
             except ShopeeQuotaExhausted:
                 if shop_id is not None:
                     self._circuit.block(shop_id, next_quota_reset(self._clock.time()))
@@ -224,6 +239,10 @@ class ShopeeClient:
             body["merchant_id"] = merchant_id
         data = self._call("POST", "/api/v2/auth/access_token/get", body=body)
         return TokenPair.model_validate(data)
+
+    def get_shop_info(self, shop_id: int, access_token: str | None = None) -> dict[str, Any]:
+        """``v2.shop.get_shop_info``: fields at top level (shop_name, region, status, is_cb, ...)."""
+        return dict(self._call("GET", "/api/v2/shop/get_shop_info", shop_id=shop_id, token=access_token))
 
     # --- orders (v2.order.*) ----------------------------------------------------------------
     def get_order_list(

@@ -86,6 +86,49 @@ def time_bound(at: float) -> str:
     return f"{at:014.3f}"
 
 
+def shop_sk(shop_id: int) -> str:
+    return f"SHOP#{shop_id}"
+
+
+SHOP_PREFIX = "SHOP#"
+ACTIVE_SHOPS_GSI1PK = "SHOPS#ACTIVE"
+
+
+def shop_link_pk(shop_id: int) -> str:
+    return f"SHOPLINK#{shop_id}"
+
+
+SHOP_LINK_SK = "SHOPLINK"
+
+
+def once_pk(scope: str, key: str) -> str:
+    """A one-time marker: ``ONCE#<scope>#<key>`` (nonces, pushes seen, events emitted)."""
+    return f"ONCE#{scope}#{key}"
+
+
+ONCE_SK = "ONCE"
+
+
+def order_sk(order_sn: str) -> str:
+    return f"ORDER#{order_sn}"
+
+
+def orders_gsi1pk(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}#ORDERS"
+
+
+def orders_gsi1sk(create_time: int, order_sn: str) -> str:
+    return f"{create_time:010d}#{order_sn}"
+
+
+def orders_by_status_gsi2pk(merchant_id: str, status: str) -> str:
+    return f"MERCHANT#{merchant_id}#ORDERSTATUS#{status}"
+
+
+def orders_by_status_gsi2sk(ship_by: int | None, order_sn: str) -> str:
+    return f"{(ship_by or 0):010d}#{order_sn}"
+
+
 # --- deferred work -------------------------------------------------------------------------------
 def due_task_pk(kind: str, ref: str) -> str:
     return f"DUETASK#{kind}#{ref}"

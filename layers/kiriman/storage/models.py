@@ -126,6 +126,70 @@ class AuditItem(Entity, discriminator="Audit"):
     request_id = UnicodeAttribute()
 
 
+class ShopItem(Entity, discriminator="Shop"):
+    """A Shopee shop linked to a merchant. Tokens are KMS ciphertext, never plaintext."""
+
+    shop_id = NumberAttribute()
+    merchant_id = UnicodeAttribute()
+    region = UnicodeAttribute(default="")
+    name = UnicodeAttribute(default="")
+    status = UnicodeAttribute()  # active | revoked | expired
+    cross_border = BooleanAttribute(default=False)
+    main_account_id = NumberAttribute(null=True)
+    access_token_ct = UnicodeAttribute(null=True)
+    refresh_token_ct = UnicodeAttribute(null=True)
+    access_expires_at = NumberAttribute(null=True)
+    auth_expires_at = NumberAttribute(null=True)
+    token_version = NumberAttribute(default=0)
+    lease_until = NumberAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    watermark = NumberAttribute(null=True)  # update_time up to which orders are synced
+    quota_blocked_until = NumberAttribute(null=True)
+    flags = JSONAttribute(null=True)
+    connected_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class ShopLinkItem(Entity, discriminator="ShopLink"):
+    """``SHOPLINK#<shop_id>``: which merchant owns a shop (one owner; pushes route through it)."""
+
+    shop_id = NumberAttribute()
+    merchant_id = UnicodeAttribute()
+
+
+class OneTimeItem(Entity, discriminator="OneTime"):
+    """A marker written once with a conditional put: used nonces, seen pushes, events emitted."""
+
+    note = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+class OrderItem(Entity, discriminator="Order"):
+    merchant_id = UnicodeAttribute()
+    shop_id = NumberAttribute()
+    order_sn = UnicodeAttribute()
+    order_status = UnicodeAttribute()
+    region = UnicodeAttribute(default="")
+    currency = UnicodeAttribute(default="")
+    cod = BooleanAttribute(default=False)
+    total_amount = NumberAttribute(null=True)
+    create_time = NumberAttribute()
+    update_time = NumberAttribute()
+    pay_time = NumberAttribute(null=True)
+    ship_by_date = NumberAttribute(null=True)
+    days_to_ship = NumberAttribute(null=True)
+    shipping_carrier = UnicodeAttribute(default="")
+    fulfillment_flag = UnicodeAttribute(default="")
+    booking_sn = UnicodeAttribute(null=True)
+    advance_package = BooleanAttribute(default=False)
+    pending_terms = JSONAttribute(null=True)
+    split_up = BooleanAttribute(default=False)
+    items = JSONAttribute()
+    packages = JSONAttribute()
+    recipient = JSONAttribute(null=True)  # personal data: expires with the order's retention
+    synced_at = NumberAttribute()
+
+
 class DueTaskItem(Entity, discriminator="DueTask"):
     kind = UnicodeAttribute()
     ref = UnicodeAttribute()
@@ -134,7 +198,18 @@ class DueTaskItem(Entity, discriminator="DueTask"):
     payload = JSONAttribute(null=True)
 
 
-ALL_ENTITIES: tuple[type[Entity], ...] = (MerchantItem, UserItem, ApiKeyItem, WarehouseItem, AuditItem, DueTaskItem)
+ALL_ENTITIES: tuple[type[Entity], ...] = (
+    MerchantItem,
+    UserItem,
+    ApiKeyItem,
+    WarehouseItem,
+    AuditItem,
+    ShopItem,
+    ShopLinkItem,
+    OneTimeItem,
+    OrderItem,
+    DueTaskItem,
+)
 
 __all__ = ["ALL_ENTITIES", "Entity"]
 

@@ -16,6 +16,7 @@ from typing import Any, cast
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from kiriman.clock import Clock
@@ -24,6 +25,8 @@ from kiriman.domain.audit import AuditEntry, AuditQuery
 from kiriman.domain.due import DueTask
 from kiriman.domain.errors import Conflict, InvalidInput
 from kiriman.domain.merchants import ApiKey, Merchant, User
+from kiriman.domain.orders import Order, Package
+from kiriman.domain.shops import Shop
 from kiriman.domain.warehouses import Address, Warehouse
 from kiriman.storage import keys
 from kiriman.storage.models import (
@@ -32,6 +35,10 @@ from kiriman.storage.models import (
     DueTaskItem,
     Entity,
     MerchantItem,
+    OneTimeItem,
+    OrderItem,
+    ShopItem,
+    ShopLinkItem,
     UserItem,
     WarehouseItem,
 )
@@ -299,6 +306,191 @@ class Store:
         entries = [self._audit(i) for i in result if isinstance(i, AuditItem)]
         return entries, encode_cursor(result.last_evaluated_key)
 
+    # --- one-time markers --------------------------------------------------------------------
+    def use_once(self, scope: str, key: str, ttl_s: float | None = None) -> bool:
+        """True the first time (scope, key) is seen; False ever after (until the marker expires)."""
+        now = self._clock.time()
+        item = OneTimeItem(
+            keys.once_pk(scope, key), keys.ONCE_SK, created_at=now, expires_at=now + ttl_s if ttl_s else None
+        )
+        try:
+            item.save(condition=OneTimeItem.PK.does_not_exist() | (OneTimeItem.expires_at < now))
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def forget_once(self, scope: str, key: str) -> None:
+        OneTimeItem(keys.once_pk(scope, key), keys.ONCE_SK).delete()
+
+    # --- shops ------------------------------------------------------------------------------
+    def link_shop(self, shop: Shop) -> None:
+        """Link a shop to a merchant: 409 when another merchant holds it; re-linking refreshes tokens."""
+        link = ShopLinkItem(
+            keys.shop_link_pk(shop.shop_id), keys.SHOP_LINK_SK, shop_id=shop.shop_id, merchant_id=shop.merchant_id
+        )
+        item = self._shop_item(shop)
+        try:
+            with TransactWrite(connection=self._tx_connection()) as tx:
+                tx.save(
+                    link, condition=ShopLinkItem.PK.does_not_exist() | (ShopLinkItem.merchant_id == shop.merchant_id)
+                )
+                tx.save(item)
+        except TransactWriteError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"shop {shop.shop_id} is linked to another merchant") from exc
+            raise
+
+    def get_shop(self, merchant_id: str, shop_id: int) -> Shop | None:
+        try:
+            item = ShopItem.get(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id), consistent_read=True)
+        except ShopItem.DoesNotExist:
+            return None
+        return self._shop(item)
+
+    def shop_owner(self, shop_id: int) -> str | None:
+        try:
+            return str(ShopLinkItem.get(keys.shop_link_pk(shop_id), keys.SHOP_LINK_SK).merchant_id)
+        except ShopLinkItem.DoesNotExist:
+            return None
+
+    def list_shops(self, merchant_id: str) -> list[Shop]:
+        result = ShopItem.query(keys.merchant_pk(merchant_id), ShopItem.SK.startswith(keys.SHOP_PREFIX))
+        return [self._shop(i) for i in result if isinstance(i, ShopItem)]
+
+    def active_shops(self) -> list[tuple[str, int]]:
+        """(merchant, shop) of every active shop: a sparse index holds only those."""
+        result = ShopItem.gsi1.query(keys.ACTIVE_SHOPS_GSI1PK)
+        return [(i.merchant_id, int(i.shop_id)) for i in result if isinstance(i, ShopItem)]
+
+    def take_shop_lease(self, merchant_id: str, shop_id: int, owner: str, until: float, now: float) -> bool:
+        item = ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id))
+        try:
+            item.update(
+                actions=[ShopItem.lease_until.set(until), ShopItem.lease_owner.set(owner)],
+                condition=ShopItem.PK.exists() & (ShopItem.lease_until.does_not_exist() | (ShopItem.lease_until < now)),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def save_tokens(
+        self, shop: Shop, expected_version: int, access_ct: str, refresh_ct: str, expires_at: float
+    ) -> bool:
+        """The new pair, only if nobody saved one since we read ``expected_version``; frees the lease."""
+        item = ShopItem(keys.merchant_pk(shop.merchant_id), keys.shop_sk(shop.shop_id))
+        try:
+            item.update(
+                actions=[
+                    ShopItem.access_token_ct.set(access_ct),
+                    ShopItem.refresh_token_ct.set(refresh_ct),
+                    ShopItem.access_expires_at.set(expires_at),
+                    ShopItem.token_version.set(expected_version + 1),
+                    ShopItem.lease_until.remove(),
+                    ShopItem.lease_owner.remove(),
+                    ShopItem.updated_at.set(self._clock.time()),
+                ],
+                condition=ShopItem.token_version == expected_version,
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def set_shop_status(self, merchant_id: str, shop_id: int, status: str, flags: dict[str, Any]) -> None:
+        item = ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id))
+        actions: list[Action] = [
+            ShopItem.status.set(status),
+            ShopItem.flags.set(flags),
+            ShopItem.updated_at.set(self._clock.time()),
+        ]
+        if status == "active":
+            actions += [ShopItem.GSI1PK.set(keys.ACTIVE_SHOPS_GSI1PK), ShopItem.GSI1SK.set(str(shop_id))]
+        else:
+            actions += [ShopItem.GSI1PK.remove(), ShopItem.GSI1SK.remove()]
+        item.update(actions=actions, condition=ShopItem.PK.exists())
+
+    def set_watermark(self, merchant_id: str, shop_id: int, watermark: float) -> None:
+        """Moves only forward, so a slow, older sync cannot pull it back."""
+        item = ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id))
+        try:
+            item.update(
+                actions=[ShopItem.watermark.set(watermark)],
+                condition=ShopItem.PK.exists()
+                & (ShopItem.watermark.does_not_exist() | (ShopItem.watermark < watermark)),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def block_shop_quota(self, merchant_id: str, shop_id: int, until: float) -> None:
+        ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id)).update(
+            actions=[ShopItem.quota_blocked_until.set(until)], condition=ShopItem.PK.exists()
+        )
+
+    # --- orders -----------------------------------------------------------------------------
+    def upsert_order(self, order: Order) -> tuple[bool, Order | None]:
+        """Write the order unless the stored copy is as new or newer (Shopee's ``update_time``)."""
+        previous = self.get_order(order.merchant_id, order.order_sn)
+        if previous is not None and previous.update_time >= order.update_time:
+            return False, previous
+        try:
+            self._order_item(order).save(
+                condition=OrderItem.PK.does_not_exist() | (OrderItem.update_time < order.update_time)
+            )
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False, previous
+            raise
+        return True, previous
+
+    def get_order(self, merchant_id: str, order_sn: str) -> Order | None:
+        try:
+            item = OrderItem.get(keys.merchant_pk(merchant_id), keys.order_sk(order_sn))
+        except OrderItem.DoesNotExist:
+            return None
+        return self._order(item) if self._live(item) else None
+
+    def list_orders(
+        self,
+        merchant_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        shop_id: int | None = None,
+        ship_by_before: int | None = None,
+    ) -> tuple[list[Order], str | None]:
+        """By status (sorted by ship-by date, the work queue) or all (newest first); shop as a filter."""
+        filt = OrderItem.shop_id == shop_id if shop_id is not None else None
+        if status:
+            cond = (
+                OrderItem.GSI2SK <= keys.orders_by_status_gsi2sk(ship_by_before, "\uffff") if ship_by_before else None
+            )
+            result = OrderItem.gsi2.query(
+                keys.orders_by_status_gsi2pk(merchant_id, status),
+                cast(Condition | None, cond),
+                filter_condition=cast(Condition | None, filt),
+                limit=limit,
+                last_evaluated_key=decode_cursor(cursor),
+            )
+        else:
+            if ship_by_before is not None:
+                by = OrderItem.ship_by_date <= ship_by_before
+                filt = by if filt is None else filt & by
+            result = OrderItem.gsi1.query(
+                keys.orders_gsi1pk(merchant_id),
+                filter_condition=cast(Condition | None, filt),
+                limit=limit,
+                last_evaluated_key=decode_cursor(cursor),
+                scan_index_forward=False,
+            )
+        orders = [self._order(i) for i in result if isinstance(i, OrderItem) and self._live(i)]
+        return orders, encode_cursor(result.last_evaluated_key)
+
     # --- deferred work ----------------------------------------------------------------------
     def schedule_due(self, kind: str, ref: str, at: float, payload: Mapping[str, Any] | None = None) -> DueTask:
         """Create or move the one due task of (kind, ref); a later schedule replaces an earlier one."""
@@ -362,6 +554,116 @@ class Store:
     @staticmethod
     def _merchant(i: MerchantItem) -> Merchant:
         return Merchant(i.merchant_id, i.name, i.contact_email, i.status, i.created_at)
+
+    @staticmethod
+    def _shop_item(shop: Shop) -> ShopItem:
+        active = shop.status == "active"
+        return ShopItem(
+            keys.merchant_pk(shop.merchant_id),
+            keys.shop_sk(shop.shop_id),
+            shop_id=shop.shop_id,
+            merchant_id=shop.merchant_id,
+            region=shop.region,
+            name=shop.name,
+            status=shop.status,
+            cross_border=shop.cross_border,
+            main_account_id=shop.main_account_id,
+            access_token_ct=shop.access_token_ct,
+            refresh_token_ct=shop.refresh_token_ct,
+            access_expires_at=shop.access_expires_at,
+            auth_expires_at=shop.auth_expires_at,
+            token_version=shop.token_version,
+            watermark=shop.watermark,
+            flags=shop.flags or None,
+            connected_at=shop.connected_at,
+            updated_at=shop.updated_at,
+            GSI1PK=keys.ACTIVE_SHOPS_GSI1PK if active else None,
+            GSI1SK=str(shop.shop_id) if active else None,
+        )
+
+    @staticmethod
+    def _shop(i: ShopItem) -> Shop:
+        return Shop(
+            shop_id=int(i.shop_id),
+            merchant_id=i.merchant_id,
+            region=i.region,
+            name=i.name,
+            status=i.status,
+            cross_border=bool(i.cross_border),
+            main_account_id=int(i.main_account_id) if i.main_account_id is not None else None,
+            access_token_ct=i.access_token_ct,
+            refresh_token_ct=i.refresh_token_ct,
+            access_expires_at=i.access_expires_at,
+            auth_expires_at=i.auth_expires_at,
+            token_version=int(i.token_version or 0),
+            connected_at=i.connected_at,
+            updated_at=i.updated_at,
+            watermark=i.watermark,
+            quota_blocked_until=i.quota_blocked_until,
+            flags=dict(i.flags or {}),
+        )
+
+    @staticmethod
+    def _order_item(o: Order) -> OrderItem:
+        return OrderItem(
+            keys.merchant_pk(o.merchant_id),
+            keys.order_sk(o.order_sn),
+            merchant_id=o.merchant_id,
+            shop_id=o.shop_id,
+            order_sn=o.order_sn,
+            order_status=o.order_status,
+            region=o.region,
+            currency=o.currency,
+            cod=o.cod,
+            total_amount=o.total_amount,
+            create_time=o.create_time,
+            update_time=o.update_time,
+            pay_time=o.pay_time,
+            ship_by_date=o.ship_by_date,
+            days_to_ship=o.days_to_ship,
+            shipping_carrier=o.shipping_carrier,
+            fulfillment_flag=o.fulfillment_flag,
+            booking_sn=o.booking_sn,
+            advance_package=o.advance_package,
+            pending_terms=o.pending_terms or None,
+            split_up=o.split_up,
+            items=o.items,
+            packages=[p.__dict__ for p in o.packages],
+            recipient=o.recipient,
+            synced_at=o.synced_at,
+            GSI1PK=keys.orders_gsi1pk(o.merchant_id),
+            GSI1SK=keys.orders_gsi1sk(o.create_time, o.order_sn),
+            GSI2PK=keys.orders_by_status_gsi2pk(o.merchant_id, o.order_status),
+            GSI2SK=keys.orders_by_status_gsi2sk(o.ship_by_date, o.order_sn),
+        )
+
+    @staticmethod
+    def _order(i: OrderItem) -> Order:
+        return Order(
+            merchant_id=i.merchant_id,
+            shop_id=int(i.shop_id),
+            order_sn=i.order_sn,
+            order_status=i.order_status,
+            region=i.region,
+            currency=i.currency,
+            cod=bool(i.cod),
+            total_amount=i.total_amount,
+            create_time=int(i.create_time),
+            update_time=int(i.update_time),
+            pay_time=int(i.pay_time) if i.pay_time is not None else None,
+            ship_by_date=int(i.ship_by_date) if i.ship_by_date is not None else None,
+            days_to_ship=int(i.days_to_ship) if i.days_to_ship is not None else None,
+            shipping_carrier=i.shipping_carrier,
+            fulfillment_flag=i.fulfillment_flag,
+            booking_sn=i.booking_sn,
+            advance_package=bool(i.advance_package),
+            pending_terms=list(i.pending_terms or []),
+            split_up=bool(i.split_up),
+            items=list(i.items or []),
+            packages=[Package(**p) for p in (i.packages or [])],
+            recipient=i.recipient,
+            synced_at=i.synced_at,
+        )
 
     @staticmethod
     def _user(i: UserItem) -> User:

@@ -1,0 +1,39 @@
+"""SQS ``shop-sync`` -> order sync, pushes, lost pushes and token refreshes (partial batch failures)."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from kiriman.domain.shop_work import ShopDeps, handle
+from kiriman.logs import get_logger, personal_scope
+from kiriman.runtime import Runtime
+from kiriman.settings import ShopWorkerSettings, load
+
+RUNTIME = Runtime(load(ShopWorkerSettings))
+log = get_logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def deps(rt: Runtime[ShopWorkerSettings]) -> ShopDeps:
+    return ShopDeps(
+        store=rt.store,
+        shopee=rt.shopee,
+        events=rt.events,
+        queue=rt.dispatcher,
+        clock=rt.clock,
+        overlap_s=rt.settings.sync_overlap_s,
+        lookback_s=rt.settings.sync_lookback_s,
+    )
+
+
+def handler(event: dict[str, Any], context: Any, runtime: Runtime[ShopWorkerSettings] | None = None) -> dict[str, Any]:
+    d = deps(runtime or RUNTIME)
+
+    def record(rec: SQSRecord) -> None:
+        with personal_scope():
+            result = handle(json.loads(rec.body), d)
+            log.info("shop work done", extra={"result": result})
+
+    return dict(process_partial_response(event=event, record_handler=record, processor=processor, context=context))
