@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-seed", action="store_true", help="skip the operator key and demo merchants")
     up.add_argument("--log-level", default="INFO")
 
+    demo = sub.add_parser("demo", help="run the main job end to end and write summary.json")
+    demo.add_argument("--state-dir", type=Path, default=REPO_ROOT / "out")
+
     rd = sub.add_parser("redrive", help="move every message of <queue>-dlq back to <queue>")
     rd.add_argument("queue", help="short queue name from the manifest")
     rd.add_argument("--config", type=Path, default=REPO_ROOT / "out" / STATE_FILE,
@@ -96,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "up":
         return _up(args)
+    if args.command == "demo":
+        from local.demo import main as demo_main
+
+        return demo_main(args.state_dir.resolve())
     return _redrive(args)
 
 
