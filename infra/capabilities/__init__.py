@@ -1,0 +1,1 @@
+"""One construct per capability; :mod:`infra.stack` composes them in dependency order."""
