@@ -5,8 +5,10 @@ set -euo pipefail
 need=()
 command -v wkhtmltopdf >/dev/null 2>&1 || need+=(wkhtmltopdf)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -qi "Loma\|Garuda\|Kinnari" || need+=(fonts-thai-tlwg)
+# Read the font list once: `fc-list | grep -q` under pipefail fails when grep stops early (SIGPIPE).
+fonts=$(fc-list 2>/dev/null || true)
+grep -qi "Noto Sans CJK" <<<"$fonts" || need+=(fonts-noto-cjk)
+grep -qi "Garuda\|Loma\|Kinnari" <<<"$fonts" || need+=(fonts-thai-tlwg)
 python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
