@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt $(wildcard infra/requirements.txt) | sha1sum | cut -c1-12)
 PORT ?= 3000
+# Node 20 runs the CDK's jsii runtime; its end-of-life banner is noise in test output.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: help install system demo up test openapi lint typecheck unit integration e2e infra-test redrive clean
 
@@ -50,7 +52,7 @@ test: install system
 	@start=$$(date +%s); \
 	$(BIN)/ruff check . && \
 	$(BIN)/mypy layers functions local infra && \
-	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; \
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile; rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 -include infra/infra.mk
