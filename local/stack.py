@@ -7,8 +7,10 @@ undoes it all in order and leaves no process behind.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import secrets
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +45,7 @@ from local.http_gateway import Gateway
 from local.moto import MotoServer
 from local.provision import Provisioned, provision
 from local.records import InvocationLog
+from local.sandbox_process import SandboxProcess
 from local.scheduler import Scheduler
 from local.seed import seed
 from local.sqs_poller import QueuePoller
@@ -98,6 +101,7 @@ class LocalStack:
         self.pollers: list[QueuePoller] = []
         self.scheduler: Scheduler | None = None
         self.specs: dict[str, FunctionSpec] = {}
+        self.sandboxes: dict[str, SandboxProcess] = {}
         self.state: dict[str, Any] = {}
         self._stopped = False
 
@@ -119,6 +123,7 @@ class LocalStack:
         self.aws.warm()
         self.resources = provision(self.aws, self.manifest, opts.time_scale)
         names = self.resources.names(public_api_url=self.gateway.base_url)
+        self._start_sandboxes()
 
         for fn in self.manifest.functions:
             folder = (REPO_ROOT / fn.folder).resolve()
@@ -202,7 +207,47 @@ class LocalStack:
             "logs_dir": str(self.options.logs_dir.resolve()),
             "state_file": str(self.options.state_file.resolve()),
             "seed_problems": problems,
+            **{name: self._sandbox_block(name) for name in self.sandboxes},
         }
+
+    # --- sandboxes --------------------------------------------------------------------------
+    def _start_sandboxes(self) -> None:
+        """The Shopee sandbox, its credentials put into the ``shopee`` secret the functions read."""
+        assert self.gateway is not None and self.aws is not None and self.resources is not None
+        opts = self.options
+        if "shopee" not in self.manifest.secrets or not (REPO_ROOT / "local/sandboxes/shopee").is_dir():
+            return
+        partner_id = 1000000 + secrets.randbelow(900000)
+        partner_key = secrets.token_hex(32)
+        push_url = f"{self.gateway.base_url}/webhooks/shopee"
+        sandbox = SandboxProcess(
+            "shopee",
+            "local.sandboxes.shopee",
+            [
+                "--host", "127.0.0.1", "--port", "0",
+                "--partner-id", str(partner_id), "--partner-key", partner_key,
+                "--clock-file", str(self.clock.path), "--seed", "demo" if opts.seed else "none",
+                "--push-url", push_url,
+            ],
+            opts.logs_dir / "shopee-sandbox.log",
+        )
+        info = sandbox.start()
+        self.sandboxes["shopee"] = sandbox
+        secret = {
+            "partner_id": partner_id,
+            "partner_key": partner_key,
+            "host": info["base_url"],
+            "push_callback_url": push_url,
+            "state_key": secrets.token_hex(32),
+        }
+        self.aws.secrets.put_secret_value(SecretId=self.resources.secrets["shopee"], SecretString=json.dumps(secret))
+        log.info("shopee sandbox is up on %s", info["base_url"])
+
+    def _sandbox_block(self, name: str) -> dict[str, Any]:
+        info = dict(self.sandboxes[name].info)
+        if name == "shopee" and self.gateway is not None:
+            info.setdefault("push_callback_url", f"{self.gateway.base_url}/webhooks/shopee")
+        return info
 
     # --- run and stop -----------------------------------------------------------------------
     def wait(self) -> None:
@@ -221,6 +266,7 @@ class LocalStack:
             ("gateway", self._stop_gateway),
             ("workers", self._stop_workers),
             ("pollers", self._join_pollers),
+            ("sandboxes", self._stop_sandboxes),
             ("moto", self._stop_moto),
         ):
             try:
@@ -250,6 +296,10 @@ class LocalStack:
             p.join(5.0)
         if self.scheduler is not None:
             self.scheduler.join(5.0)
+
+    def _stop_sandboxes(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
 
     def _stop_moto(self) -> None:
         if self.moto is not None:

@@ -31,9 +31,9 @@ def deps(rt: Runtime[ShopWorkerSettings]) -> ShopDeps:
 def handler(event: dict[str, Any], context: Any, runtime: Runtime[ShopWorkerSettings] | None = None) -> dict[str, Any]:
     d = deps(runtime or RUNTIME)
 
-    def record(rec: SQSRecord) -> None:
+    def work(record: SQSRecord) -> None:
         with personal_scope():
-            result = handle(json.loads(rec.body), d)
+            result = handle(json.loads(record.body), d)
             log.info("shop work done", extra={"result": result})
 
-    return dict(process_partial_response(event=event, record_handler=record, processor=processor, context=context))
+    return dict(process_partial_response(event=event, record_handler=work, processor=processor, context=context))

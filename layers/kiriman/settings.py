@@ -76,7 +76,7 @@ class ShopeeWebhookSettings(TableSettings, QueueSettings, SecretSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 
 
-class ShopWorkerSettings(ShopeeSettings, BusSettings):
+class ShopWorkerSettings(ShopeeSettings, BusSettings, QueueSettings):
     sync_overlap_s: int = Field(600, ge=0)
     sync_lookback_s: int = Field(14 * 86400, ge=60)
 
