@@ -68,9 +68,12 @@ def connect_shops(state: dict[str, Any], summary: dict[str, Any]) -> None:
         if status != 200:
             log.warning("authorize for shop %s: HTTP %s %s", shop["shop_id"], status, out)
             continue
-        # The sandbox's authorization page approves and redirects to our public callback.
-        url = out["authorization_url"] + f"&shop_id={shop['shop_id']}"
-        status, body = _request("GET", url)
+        # The seller logs in as this shop on the sandbox's page, which approves and redirects to our
+        # public callback.
+        _request(
+            "POST", f"{shopee['control_url'].rstrip('/')}/auth-mode", None, {"mode": "shop", "shop_id": shop["shop_id"]}
+        )
+        status, body = _request("GET", out["authorization_url"])
         if status == 200 and shop["shop_id"] in (body or {}).get("shop_ids", []):
             connected += 1
             by_market[shop["region"]] = by_market.get(shop["region"], 0) + 1
@@ -111,7 +114,7 @@ def run(state_dir: Path, timeout_s: float = 240) -> tuple[dict[str, Any], bool]:
     from local.stack import LocalStack
 
     summary: dict[str, Any] = dict.fromkeys(STAGES, 0)
-    stack = LocalStack(StackOptions(port=0, state_dir=state_dir, time_scale=0.2, min_timeout_s=2.0))
+    stack = LocalStack(StackOptions(port=0, state_dir=state_dir, time_scale=0.2, min_timeout_s=3.0))
     ok = True
     try:
         state = stack.start()

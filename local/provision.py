@@ -40,8 +40,14 @@ class Provisioned:
 
     def names(self, public_api_url: str) -> ResourceNames:
         return ResourceNames(
-            stage=STAGE, region=REGION, table=self.table, bucket=self.bucket, bus=self.bus,
-            queue_urls=dict(self.queue_urls), kms_key=self.kms_key_id, public_api_url=public_api_url,
+            stage=STAGE,
+            region=REGION,
+            table=self.table,
+            bucket=self.bucket,
+            bus=self.bus,
+            queue_urls=dict(self.queue_urls),
+            kms_key=self.kms_key_id,
+            public_api_url=public_api_url,
         )
 
     def to_json(self) -> dict[str, object]:
@@ -61,9 +67,10 @@ class Provisioned:
         }
 
 
-def visibility_timeout(fn: Function, time_scale: float) -> int:
-    """AWS recommends six times the consumer's timeout; scaled, rounded up, at least one second."""
-    return max(1, math.ceil(6 * fn.timeout_s * time_scale - 1e-9))
+def visibility_timeout(fn: Function, time_scale: float, min_timeout_s: float = 0.0) -> int:
+    """AWS recommends six times the consumer's timeout (the one it really gets: scaled, with the
+    floor), rounded up, at least one second; otherwise a message reappears while still in work."""
+    return max(1, math.ceil(6 * max(fn.timeout_s * time_scale, min_timeout_s) - 1e-9))
 
 
 def bus_queue_name(app: str, function: str) -> str:
@@ -71,7 +78,11 @@ def bus_queue_name(app: str, function: str) -> str:
 
 
 def provision(
-    aws: Aws, manifest: Manifest, time_scale: float, secret_values: Mapping[str, str] | None = None
+    aws: Aws,
+    manifest: Manifest,
+    time_scale: float,
+    secret_values: Mapping[str, str] | None = None,
+    min_timeout_s: float = 0.0,
 ) -> Provisioned:
     app = manifest.app
     name = lambda short: physical_name(app, STAGE, short)  # noqa: E731
@@ -95,8 +106,7 @@ def provision(
     alias = f"alias/{app}-{STAGE}"
     aws.kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
-    out = Provisioned(app=app, table=table, bucket=bucket, bus=bus, bus_arn=bus_arn,
-                      kms_key_id=key_id, kms_alias=alias)
+    out = Provisioned(app=app, table=table, bucket=bucket, bus=bus, bus_arn=bus_arn, kms_key_id=key_id, kms_alias=alias)
 
     for short, (fn, trigger) in sorted(manifest.queues().items()):
         dlq_url, dlq_arn = _queue(aws, name(f"{short}-dlq"), {"MessageRetentionPeriod": str(DLQ_RETENTION_S)})
@@ -104,7 +114,7 @@ def provision(
             aws,
             name(short),
             {
-                "VisibilityTimeout": str(visibility_timeout(fn, time_scale)),
+                "VisibilityTimeout": str(visibility_timeout(fn, time_scale, min_timeout_s)),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": trigger.max_receive_count}
                 ),
@@ -122,7 +132,7 @@ def provision(
             aws,
             qname,
             {
-                "VisibilityTimeout": str(visibility_timeout(fn, time_scale)),
+                "VisibilityTimeout": str(visibility_timeout(fn, time_scale, min_timeout_s)),
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": BUS_MAX_RECEIVES}),
             },
         )
@@ -132,9 +142,7 @@ def provision(
             aws.events.put_rule(
                 Name=rule_name, EventBusName=bus, EventPattern=json.dumps(rule.pattern()), State="ENABLED"
             )
-            aws.events.put_targets(
-                Rule=rule_name, EventBusName=bus, Targets=[{"Id": f"local-{fn.name}", "Arn": arn}]
-            )
+            aws.events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": f"local-{fn.name}", "Arn": arn}])
 
     prefix = f"/{app}/{STAGE}/"
     values = secret_values or {}

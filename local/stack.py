@@ -52,7 +52,7 @@ from local.sqs_poller import QueuePoller
 from local.workers import FunctionSpec, Invoker
 
 log = logging.getLogger("local.stack")
-HTTP_CONCURRENCY = 8  # warm sandboxes per HTTP-facing function (requests beyond this wait)
+HTTP_CONCURRENCY = 3  # warm sandboxes per HTTP-facing function; 2 cores spawning more at once starve them
 
 
 def pool_size(fn: Function) -> int:
@@ -121,7 +121,7 @@ class LocalStack:
         _isolate_runner_environment(self.moto.base_url)
         self.aws = Aws(self.moto.base_url)
         self.aws.warm()
-        self.resources = provision(self.aws, self.manifest, opts.time_scale)
+        self.resources = provision(self.aws, self.manifest, opts.time_scale, min_timeout_s=opts.min_timeout_s)
         names = self.resources.names(public_api_url=self.gateway.base_url)
         self._start_sandboxes()
 
@@ -145,8 +145,12 @@ class LocalStack:
         self.invoker = Invoker(self.specs, self.faults, self.invocations)
 
         control = Control(
-            clock=self.clock, faults=self.faults, invocations=self.invocations, invoker=self.invoker,
-            aws=self.aws, state=lambda: self.state,
+            clock=self.clock,
+            faults=self.faults,
+            invocations=self.invocations,
+            invoker=self.invoker,
+            aws=self.aws,
+            state=lambda: self.state,
         )
         self.gateway.start(self.invoker, control)
         self.state = self._state_document(operator=None, merchants=[], problems=[])
@@ -154,9 +158,14 @@ class LocalStack:
         for short, (fn, trig) in sorted(self.manifest.queues().items()):
             self.pollers.append(
                 QueuePoller(
-                    aws=self.aws, invoker=self.invoker, faults=self.faults, function=fn.name,
-                    queue_url=self.resources.queue_urls[short], batch_size=trig.batch_size,
-                    window_s=trig.batching_window_s * opts.time_scale, concurrency=trig.max_concurrency,
+                    aws=self.aws,
+                    invoker=self.invoker,
+                    faults=self.faults,
+                    function=fn.name,
+                    queue_url=self.resources.queue_urls[short],
+                    batch_size=trig.batch_size,
+                    window_s=trig.batching_window_s * opts.time_scale,
+                    concurrency=trig.max_concurrency,
                     stop=self.stop_event,
                 )
             )
@@ -224,10 +233,20 @@ class LocalStack:
             "shopee",
             "local.sandboxes.shopee",
             [
-                "--host", "127.0.0.1", "--port", "0",
-                "--partner-id", str(partner_id), "--partner-key", partner_key,
-                "--clock-file", str(self.clock.path), "--seed", "demo" if opts.seed else "none",
-                "--push-url", push_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--partner-id",
+                str(partner_id),
+                "--partner-key",
+                partner_key,
+                "--clock-file",
+                str(self.clock.path),
+                "--seed",
+                "demo" if opts.seed else "none",
+                "--push-url",
+                push_url,
             ],
             opts.logs_dir / "shopee-sandbox.log",
         )
@@ -274,13 +293,15 @@ class LocalStack:
             except Exception:
                 log.exception("stopping %s failed", name)
         if self.state:
-            self.state = {**self.state, "running": False,
-                          "stopped_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            self.state = {
+                **self.state,
+                "running": False,
+                "stopped_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
             try:
                 write_json_atomic(self.options.state_file, self.state)
             except OSError:
                 log.exception("could not mark %s stale", self.options.state_file)
-
 
     def _stop_gateway(self) -> None:
         if self.gateway is not None:

@@ -53,11 +53,22 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     state_dir = tmp_path_factory.mktemp("local-stack")
     log_path = state_dir / "stack.out"
     cmd = [
-        sys.executable, "-m", "local", "up",
-        "--port", "0", "--moto-port", "0",
-        "--time-scale", TIME_SCALE, "--min-timeout", MIN_TIMEOUT_S,
-        "--state-dir", str(state_dir),
-        "--extra-manifest", "tests.e2e.probe.manifest:PROBE_MANIFEST",
+        sys.executable,
+        "-m",
+        "local",
+        "up",
+        "--port",
+        "0",
+        "--moto-port",
+        "0",
+        "--time-scale",
+        TIME_SCALE,
+        "--min-timeout",
+        MIN_TIMEOUT_S,
+        "--state-dir",
+        str(state_dir),
+        "--extra-manifest",
+        "tests.e2e.probe.manifest:PROBE_MANIFEST",
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -32,8 +32,9 @@ def test_killed_invocation_is_redelivered_once_the_switch_is_off(
     stack.control("POST", "/faults", {"kill_share": 0.0})
     assert stack.control("GET", "/faults")["kill_share"] == 0.0
     # The message was not deleted: it comes back after its visibility timeout and now succeeds.
-    ok = wait_for("the message to be processed again", lambda: [r for r in stack.records(nonce, "ok")
-                                                              if r["receive_count"] >= 2])
+    ok = wait_for(
+        "the message to be processed again", lambda: [r for r in stack.records(nonce, "ok") if r["receive_count"] >= 2]
+    )
     assert ok[0]["receive_count"] == 2
     later = stack.invocations("probe_worker", killed[0]["seq"])
     assert any(i["outcome"] == "ok" for i in later)

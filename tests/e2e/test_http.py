@@ -47,8 +47,9 @@ def test_missing_and_bad_keys_are_401(stack: StackClient) -> None:
     # a missing key never reaches the authorizer function
     assert stack.invocations("authorizer", since) == []
     _envelope(stack.api("GET", "/v1/me", "kf_live_AAAAAAAA_" + "B" * 32), 401, "unauthorized")
-    _envelope(http("GET", stack.api_url + "/v1/me", headers={"Authorization": "Basic Zm9vOmJhcg=="}), 401,
-              "unauthorized")
+    _envelope(
+        http("GET", stack.api_url + "/v1/me", headers={"Authorization": "Basic Zm9vOmJhcg=="}), 401, "unauthorized"
+    )
 
 
 def test_unknown_route_is_404(stack: StackClient) -> None:

@@ -32,7 +32,11 @@ def test_failing_message_goes_to_the_dlq_and_redrive_brings_it_back(
 
     out = subprocess.run(
         [sys.executable, "-m", "local", "redrive", QUEUE, "--config", local_stack["state_file"]],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     moved = re.search(r"moved (\d+) message", out.stdout)
@@ -41,8 +45,11 @@ def test_failing_message_goes_to_the_dlq_and_redrive_brings_it_back(
     wait_for("a delivery after the CLI redrive", lambda: len(stack.records(nonce, "attempt")) >= 4)
     assert stack.records(nonce, "attempt")[3]["receive_count"] == 1
 
-    wait_for("the message back in the DLQ", lambda: len(stack.records(nonce, "attempt")) == 6
-             and _in_dlq(stack, nonce), timeout=30)
+    wait_for(
+        "the message back in the DLQ",
+        lambda: len(stack.records(nonce, "attempt")) == 6 and _in_dlq(stack, nonce),
+        timeout=30,
+    )
     stack.put_switch(nonce)  # from now on the probe succeeds
     assert stack.control("POST", "/redrive", {"queue": QUEUE})["moved"] >= 1
     done = wait_for("the redriven message to succeed", lambda: stack.records(nonce, "ok"))
@@ -55,7 +62,8 @@ def test_the_consumer_gets_a_lambda_shaped_sqs_event(
 ) -> None:
     body = {"op": "ok", "nonce": nonce, "capture": True}
     stack.sqs.send_message(
-        QueueUrl=stack.queue_url(QUEUE), MessageBody=json.dumps(body),
+        QueueUrl=stack.queue_url(QUEUE),
+        MessageBody=json.dumps(body),
         MessageAttributes={"origin": {"DataType": "String", "StringValue": "e2e"}},
     )
     rec = wait_for("the message to be consumed", lambda: stack.records(nonce, "ok"))[0]["event_record"]
@@ -105,8 +113,7 @@ def test_two_consumers_race_for_one_lease_and_exactly_one_wins(stack: StackClien
     stack.send(QUEUE, {"op": "seed_due", "nonce": nonce, "kind": "probe", "ref": nonce, "at": at})
     wait_for("the due task", lambda: stack.records(nonce, "seeded"))
 
-    lease = {"op": "lease", "nonce": nonce, "kind": "probe", "ref": nonce, "at": at,
-             "not_before": time.time() + 0.4}
+    lease = {"op": "lease", "nonce": nonce, "kind": "probe", "ref": nonce, "at": at, "not_before": time.time() + 0.4}
     stack.send(QUEUE, lease, dict(lease))
     leases = wait_for("two lease attempts", lambda: at_least(2, stack.records(nonce, "lease")))
     assert len(leases) == 2

@@ -40,12 +40,24 @@ def test_a_bus_event_reaches_its_target(stack: StackClient, nonce: str) -> None:
     bus = stack.state["resources"]["bus"]
     other = nonce + "-other"
     stack.events.put_events(
-        Entries=[{"EventBusName": bus, "Source": "e2e.probe", "DetailType": "OtherPing",
-                  "Detail": json.dumps({"nonce": other})}]
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": "e2e.probe",
+                "DetailType": "OtherPing",
+                "Detail": json.dumps({"nonce": other}),
+            }
+        ]
     )
     resp = stack.events.put_events(
-        Entries=[{"EventBusName": bus, "Source": "e2e.probe", "DetailType": "ProbePing",
-                  "Detail": json.dumps({"nonce": nonce})}]
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": "e2e.probe",
+                "DetailType": "ProbePing",
+                "Detail": json.dumps({"nonce": nonce}),
+            }
+        ]
     )
     assert resp["FailedEntryCount"] == 0
     got = wait_for("probe_bus to get the event", lambda: stack.records(nonce, "bus"))
@@ -63,11 +75,18 @@ def test_a_failing_bus_target_is_retried_then_parked_and_can_be_redriven(stack: 
     bus = stack.state["resources"]["bus"]
     dlq = stack.state["resources"]["bus_dlqs"]["probe_bus"]
     stack.events.put_events(
-        Entries=[{"EventBusName": bus, "Source": "e2e.probe", "DetailType": "ProbePing",
-                  "Detail": json.dumps({"nonce": nonce, "fail": True})}]
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": "e2e.probe",
+                "DetailType": "ProbePing",
+                "Detail": json.dumps({"nonce": nonce, "fail": True}),
+            }
+        ]
     )
-    wait_for("the event in the target's DLQ",
-             lambda: any(m["detail"]["nonce"] == nonce for m in stack.peek(dlq)), timeout=30)
+    wait_for(
+        "the event in the target's DLQ", lambda: any(m["detail"]["nonce"] == nonce for m in stack.peek(dlq)), timeout=30
+    )
     assert len(stack.records(nonce, "attempt")) == 4, "one delivery and three retries"
     stack.put_switch(nonce)
     assert stack.control("POST", "/redrive", {"queue": "probe_bus"})["moved"] >= 1

@@ -446,3 +446,9 @@ def test_list_orders(store: Any) -> None:
     every, _ = store.list_orders("mA", 10, None)
     assert sorted(o.order_sn for o in every) == ["S1", "S2", "S3"]
     assert store.list_orders("mA", 10, None, shop_id=1)[0] == []
+
+
+def test_upsert_order_same_second_change(store: Any) -> None:
+    store.upsert_order(_order("mA", "S9", 100))
+    written, _ = store.upsert_order(_order("mA", "S9", 100, status="CANCELLED"))
+    assert written is True and store.get_order("mA", "S9").order_status == "CANCELLED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,7 +22,9 @@ class FakeStore:
 
     def upsert_order(self, order: orders.Order) -> tuple[bool, orders.Order | None]:
         prev = self.orders.get(order.order_sn)
-        if prev is not None and prev.update_time >= order.update_time:
+        if prev is not None and (
+            prev.update_time > order.update_time or replace(prev, synced_at=order.synced_at) == order
+        ):
             return False, prev
         self.orders[order.order_sn] = order
         return True, prev

@@ -188,6 +188,7 @@ class OrderItem(Entity, discriminator="Order"):
     packages = JSONAttribute()
     recipient = JSONAttribute(null=True)  # personal data: expires with the order's retention
     synced_at = NumberAttribute()
+    fingerprint = UnicodeAttribute(null=True)  # of what fulfilment reads; tells same-second updates apart
 
 
 class DueTaskItem(Entity, discriminator="DueTask"):

@@ -71,6 +71,14 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return value
 
 
+def order_fingerprint(o: Order) -> str:
+    """What fulfilment reads of an order, hashed: status, deadlines, packages, items."""
+    import hashlib
+
+    basis = [o.order_status, o.ship_by_date, o.pay_time, o.pending_terms, [p.__dict__ for p in o.packages], o.items]
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 class Store:
     """The table, seen by the domain. Construct through the composition root (kiriman.runtime)."""
 
@@ -434,13 +442,23 @@ class Store:
 
     # --- orders -----------------------------------------------------------------------------
     def upsert_order(self, order: Order) -> tuple[bool, Order | None]:
-        """Write the order unless the stored copy is as new or newer (Shopee's ``update_time``)."""
+        """Write the order unless the stored copy is newer (Shopee's ``update_time``) or the same.
+
+        ``update_time`` has whole seconds, so two changes within one second carry the same stamp:
+        an equal stamp with different content is written (the sync overlap re-reads it anyway).
+        """
+        fp = order_fingerprint(order)
         previous = self.get_order(order.merchant_id, order.order_sn)
-        if previous is not None and previous.update_time >= order.update_time:
+        if previous is not None and (
+            previous.update_time > order.update_time
+            or (previous.update_time == order.update_time and order_fingerprint(previous) == fp)
+        ):
             return False, previous
         try:
             self._order_item(order).save(
-                condition=OrderItem.PK.does_not_exist() | (OrderItem.update_time < order.update_time)
+                condition=OrderItem.PK.does_not_exist()
+                | (OrderItem.update_time < order.update_time)
+                | ((OrderItem.update_time == order.update_time) & (OrderItem.fingerprint != fp))
             )
         except PutError as exc:
             if _conditional_failed(exc):
@@ -631,6 +649,7 @@ class Store:
             packages=[p.__dict__ for p in o.packages],
             recipient=o.recipient,
             synced_at=o.synced_at,
+            fingerprint=order_fingerprint(o),
             GSI1PK=keys.orders_gsi1pk(o.merchant_id),
             GSI1SK=keys.orders_gsi1sk(o.create_time, o.order_sn),
             GSI2PK=keys.orders_by_status_gsi2pk(o.merchant_id, o.order_status),
