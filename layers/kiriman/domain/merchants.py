@@ -76,7 +76,8 @@ class MerchantCreated:
     key_prefix: str
 
 
-def _key_record(issued: IssuedKey, user: User, now: float, label: str) -> ApiKey:
+def key_record(issued: IssuedKey, user: User, now: float, label: str | None) -> ApiKey:
+    """What is stored of a freshly issued key: its hash and the user it stands for."""
     return ApiKey(
         key_hash=issued.key_hash,
         prefix=issued.prefix,
@@ -106,7 +107,7 @@ def create_merchant(
         created_at=now,
     )
     issued = issue_key(key_env)
-    store.create_merchant(merchant, admin, _key_record(issued, admin, now, "initial"))
+    store.create_merchant(merchant, admin, key_record(issued, admin, now, "initial"))
     return MerchantCreated(merchant=merchant, admin=admin, api_key=issued.plaintext, key_prefix=issued.prefix)
 
 
@@ -133,7 +134,7 @@ def create_operator(
     else:
         prefix = plaintext.split("_")[2] if plaintext.count("_") >= 3 else plaintext[:8]
         issued = IssuedKey(plaintext=plaintext, prefix=prefix, key_hash=hash_key(plaintext))
-    store.create_user_with_key(user, _key_record(issued, user, now, "bootstrap"))
+    store.create_user_with_key(user, key_record(issued, user, now, "bootstrap"))
     return issued.plaintext
 
 

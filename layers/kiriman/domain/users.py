@@ -9,7 +9,7 @@ from kiriman.clock import Clock
 from kiriman.domain.access import MERCHANT_ROLES, OPERATOR_ROLES, Principal, Role
 from kiriman.domain.credentials import issue_key
 from kiriman.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kiriman.domain.merchants import ApiKey, User
+from kiriman.domain.merchants import ApiKey, User, key_record
 from kiriman.ids import new_id
 
 MAX_KEYS_PER_USER = 10
@@ -55,19 +55,6 @@ def _check_role_for_owner(principal: Principal, owner: str | None, role: Role, w
         raise InvalidInput("warehouse_id", "only the warehouse role is limited to a warehouse")
 
 
-def _record(user: User, plaintext_prefix: str, key_hash: str, now: float, label: str | None) -> ApiKey:
-    return ApiKey(
-        key_hash=key_hash,
-        prefix=plaintext_prefix,
-        user_id=user.user_id,
-        merchant_id=user.merchant_id,
-        role=user.role,
-        warehouse_id=user.warehouse_id,
-        created_at=now,
-        label=label,
-    )
-
-
 def create_user(
     store: UserStore,
     clock: Clock,
@@ -82,7 +69,7 @@ def create_user(
     now = clock.time()
     user = User(new_id("usr", now), owner, role, display_name, warehouse_id, now)
     issued = issue_key()
-    key = _record(user, issued.prefix, issued.key_hash, now, "initial")
+    key = key_record(issued, user, now, "initial")
     store.create_user_with_key(user, key)
     return IssuedUser(user, issued.plaintext, key)
 
@@ -101,7 +88,7 @@ def add_key(store: UserStore, clock: Clock, owner: str | None, user_id: str, lab
         raise Conflict(f"a user holds at most {MAX_KEYS_PER_USER} live keys; revoke one first")
     now = clock.time()
     issued = issue_key()
-    key = _record(user, issued.prefix, issued.key_hash, now, label)
+    key = key_record(issued, user, now, label)
     store.put_api_key(key)
     return IssuedKey(issued.plaintext, key)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -71,6 +71,10 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return value
 
 
+E = TypeVar("E", bound=Entity)
+T = TypeVar("T")
+
+
 def order_fingerprint(o: Order) -> str:
     """What fulfilment reads of an order, hashed: status, deadlines, packages, items."""
     import hashlib
@@ -114,11 +118,7 @@ class Store:
             raise
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
-        try:
-            item = MerchantItem.get(keys.merchant_pk(merchant_id), keys.MERCHANT_SK)
-        except MerchantItem.DoesNotExist:
-            return None
-        return self._merchant(item) if self._live(item) else None
+        return self._one(MerchantItem, keys.merchant_pk(merchant_id), keys.MERCHANT_SK, self._merchant)
 
     def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]:
         result = MerchantItem.gsi1.query(
@@ -142,28 +142,13 @@ class Store:
             raise
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
-        try:
-            item = ApiKeyItem.get(keys.api_key_pk(key_hash), keys.API_KEY_SK)
-        except ApiKeyItem.DoesNotExist:
-            return None
-        return self._key(item) if self._live(item) else None
+        return self._one(ApiKeyItem, keys.api_key_pk(key_hash), keys.API_KEY_SK, self._key)
 
     def get_user(self, owner: str | None, user_id: str) -> User | None:
-        try:
-            item = UserItem.get(keys.owner_pk(owner), keys.user_sk(user_id))
-        except UserItem.DoesNotExist:
-            return None
-        return self._user(item) if self._live(item) else None
+        return self._one(UserItem, keys.owner_pk(owner), keys.user_sk(user_id), self._user)
 
     def list_users(self, owner: str | None, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-        result = UserItem.query(
-            keys.owner_pk(owner),
-            UserItem.SK.startswith(keys.USER_PREFIX),
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
-        )
-        users = [self._user(i) for i in result if isinstance(i, UserItem) and self._live(i)]
-        return users, encode_cursor(result.last_evaluated_key)
+        return self._page(UserItem, keys.owner_pk(owner), keys.USER_PREFIX, limit, cursor, self._user)
 
     def put_api_key(self, key: ApiKey) -> None:
         try:
@@ -246,21 +231,11 @@ class Store:
             raise
 
     def get_warehouse(self, owner: str | None, warehouse_id: str) -> Warehouse | None:
-        try:
-            item = WarehouseItem.get(keys.owner_pk(owner), keys.warehouse_sk(warehouse_id))
-        except WarehouseItem.DoesNotExist:
-            return None
-        return self._warehouse(item) if self._live(item) else None
+        return self._one(WarehouseItem, keys.owner_pk(owner), keys.warehouse_sk(warehouse_id), self._warehouse)
 
     def list_warehouses(self, owner: str | None, limit: int, cursor: str | None) -> tuple[list[Warehouse], str | None]:
-        result = WarehouseItem.query(
-            keys.owner_pk(owner),
-            WarehouseItem.SK.startswith(keys.WAREHOUSE_PREFIX),
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor),
-        )
-        items = [self._warehouse(i) for i in result if isinstance(i, WarehouseItem) and self._live(i)]
-        return items, encode_cursor(result.last_evaluated_key)
+        pk = keys.owner_pk(owner)
+        return self._page(WarehouseItem, pk, keys.WAREHOUSE_PREFIX, limit, cursor, self._warehouse)
 
     def update_warehouse(self, w: Warehouse, expected_version: int) -> Warehouse:
         """Optimistic: a concurrent change makes this one fail with 409 instead of being lost."""
@@ -467,11 +442,7 @@ class Store:
         return True, previous
 
     def get_order(self, merchant_id: str, order_sn: str) -> Order | None:
-        try:
-            item = OrderItem.get(keys.merchant_pk(merchant_id), keys.order_sk(order_sn))
-        except OrderItem.DoesNotExist:
-            return None
-        return self._order(item) if self._live(item) else None
+        return self._one(OrderItem, keys.merchant_pk(merchant_id), keys.order_sk(order_sn), self._order)
 
     def list_orders(
         self,
@@ -561,6 +532,23 @@ class Store:
     def ping(self) -> None:
         """Raises when the table cannot be reached (a cheap GetItem, no scan)."""
         Entity.exists()
+
+    # --- shared reads -----------------------------------------------------------------------
+    def _one(self, cls: type[E], pk: str, sk: str, mapper: Callable[[E], T]) -> T | None:
+        """One live item by its key, mapped to its domain object."""
+        try:
+            item = cls.get(pk, sk)
+        except cls.DoesNotExist:
+            return None
+        return mapper(item) if self._live(item) else None
+
+    def _page(
+        self, cls: type[E], pk: str, prefix: str, limit: int, cursor: str | None, mapper: Callable[[E], T]
+    ) -> tuple[list[T], str | None]:
+        """One page of a partition's items whose sort key starts with ``prefix``."""
+        result = cls.query(pk, cls.SK.startswith(prefix), limit=limit, last_evaluated_key=decode_cursor(cursor))
+        items = [mapper(i) for i in result if isinstance(i, cls) and self._live(i)]
+        return items, encode_cursor(result.last_evaluated_key)
 
     # --- mapping ----------------------------------------------------------------------------
     def _tx_connection(self) -> Connection:
