@@ -83,6 +83,7 @@ class KirimanStack(Stack):
             queues=self.messaging.queues,
             dlqs={**self.messaging.dlqs, "async": self.messaging.async_dlq},
             rest_api=self.api.rest_api,
+            metric_alarms=manifest.metric_alarms,
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API stage")

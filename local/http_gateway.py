@@ -155,6 +155,8 @@ class Gateway:
         self.control: ControlHandler | None = None
         self._cache: dict[str, tuple[float, Decision]] = {}
         self._cache_lock = threading.Lock()
+        # The authorizer cache lifetime scales with the stack's time scale, like every other wait.
+        self.cache_scale = 1.0
         self.server = ThreadingHTTPServer((host, port), _handler_class(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
@@ -305,7 +307,7 @@ class Gateway:
                 return envelope(500, "internal_error", "Authorizer failed", request_id)
             if trigger.cache_seconds > 0:
                 with self._cache_lock:
-                    self._cache[identity] = (time.monotonic() + trigger.cache_seconds, decision)
+                    self._cache[identity] = (time.monotonic() + trigger.cache_seconds * self.cache_scale, decision)
         if not decision.allows(method_arn):
             return envelope(403, "forbidden", "User is not authorized to access this resource", request_id)
         event["requestContext"]["authorizer"] = {**decision.context, "principalId": decision.principal_id}

@@ -114,6 +114,7 @@ class LocalStack:
         self.clock.reset()
         # Bind the API port first: a busy port fails before anything else starts.
         self.gateway = Gateway(self.manifest, self.clock, opts.host, opts.port)
+        self.gateway.cache_scale = opts.time_scale
 
         self.moto = MotoServer(opts.moto_port, opts.logs_dir / "moto.log")
         self.moto.start()

@@ -16,7 +16,14 @@ log = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def deps(rt: Runtime[ShopWorkerSettings]) -> ShopDeps:
+def deps(rt: Runtime[ShopWorkerSettings], context: Any) -> ShopDeps:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    budget = remaining() if remaining else None
+
+    def should_stop() -> bool:
+        # Hand the rest of a long sync to a new job once half the invocation's time is gone.
+        return remaining is not None and budget is not None and remaining() < budget / 2
+
     return ShopDeps(
         store=rt.store,
         shopee=rt.shopee,
@@ -25,11 +32,12 @@ def deps(rt: Runtime[ShopWorkerSettings]) -> ShopDeps:
         clock=rt.clock,
         overlap_s=rt.settings.sync_overlap_s,
         lookback_s=rt.settings.sync_lookback_s,
+        should_stop=should_stop,
     )
 
 
 def handler(event: dict[str, Any], context: Any, runtime: Runtime[ShopWorkerSettings] | None = None) -> dict[str, Any]:
-    d = deps(runtime or RUNTIME)
+    d = deps(runtime or RUNTIME, context)
 
     def work(record: SQSRecord) -> None:
         with personal_scope():

@@ -26,7 +26,7 @@ def handler(
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     with personal_scope():
         if len(raw) > rt.settings.max_body_bytes:
-            count("ShopeePushRejected", reason="too_large")
+            count("ShopeePushRejected")
             return proxy_error(413, "payload_too_large", "push body too large", rid)
         cfg = rt.secrets.get("shopee")
         try:
@@ -40,7 +40,7 @@ def handler(
                 QUEUE,
             )
         except DomainError as exc:
-            count("ShopeePushRejected", reason=exc.code)
+            count("ShopeePushRejected")
             log.warning("push rejected", extra={"reason": exc.message, "status": exc.status})
             return proxy_error(exc.status, exc.code, exc.message, rid)
         log.info("push", extra={"code": outcome.code, "accepted": outcome.accepted, "reason": outcome.reason})

@@ -3,7 +3,8 @@
 - every dead-letter queue: a message is visible (something gave up);
 - every function: errors and throttles;
 - the API: any 5xx;
-- every work queue: its oldest message is older than ``oldest_message_alarm_s`` (a stuck consumer).
+- every work queue: its oldest message is older than ``oldest_message_alarm_s`` (a stuck consumer);
+- every domain metric the manifest lists in ``metric_alarms`` (rejected pushes, lost authorizations).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.naming import construct_id
-from kiriman.wiring import physical_name
+from kiriman.wiring import MetricAlarm, physical_name
 
 PERIOD = Duration.minutes(5)
 
@@ -42,6 +43,7 @@ class Alarms(Construct):
         queues: Mapping[str, sqs.IQueue],
         dlqs: Mapping[str, sqs.IQueue],
         rest_api: apigw.RestApi,
+        metric_alarms: tuple[MetricAlarm, ...] = (),
     ) -> None:
         super().__init__(scope, cid)
         self._app = app_name
@@ -96,6 +98,13 @@ class Alarms(Construct):
                 fn.metric_throttles(period=PERIOD, statistic="Sum"),
                 0,
                 f"Function {name} was throttled.",
+            )
+        for m in metric_alarms:
+            self._alarm(
+                f"metric-{m.metric}",
+                cloudwatch.Metric(namespace=app_name, metric_name=m.metric, period=PERIOD, statistic="Sum"),
+                m.threshold,
+                m.description,
             )
         self._alarm(
             "api-5xx",

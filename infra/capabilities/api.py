@@ -188,7 +188,4 @@ class Api(Construct):
         resource: functions may carry it in their environment, and the Stage depends on them (through
         the deployment and its methods), so referencing the Stage would be a cycle."""
         stack = Stack.of(self)
-        return (
-            f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
-            f"/{self._config.stage}"
-        )
+        return f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{self._config.stage}"

@@ -108,7 +108,10 @@ class Functions(Construct):
                 "log_group": log_group,
                 "environment": function_environment(
                     # a manifest entry's own environment wins over these defaults
-                    manifest, fn, names, extra={k: v for k, v in POWERTOOLS_EXTRA.items() if k not in fn.environment}
+                    manifest,
+                    fn,
+                    names,
+                    extra={k: v for k, v in POWERTOOLS_EXTRA.items() if k not in fn.environment},
                 ),
             }
             folder = repo_root / fn.folder
@@ -187,9 +190,7 @@ class Functions(Construct):
                 iam.PolicyStatement(
                     actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
                     resources=[
-                        stack.format_arn(
-                            service="ssm", resource="parameter", resource_name=f"{base.strip('/')}/{p}*"
-                        )
+                        stack.format_arn(service="ssm", resource="parameter", resource_name=f"{base.strip('/')}/{p}*")
                         for p in access.parameters
                     ],
                 )

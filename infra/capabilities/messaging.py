@@ -104,9 +104,7 @@ class Messaging(Construct):
             "This queue is itself a dead-letter queue: the DLQ of EventBridge rule targets and the "
             "on-failure destination of asynchronously invoked functions, which cdk-nag cannot see.",
         )
-        self.bus = events.EventBus(
-            self, "Bus", event_bus_name=physical_name(manifest.app, config.stage, BUS)
-        )
+        self.bus = events.EventBus(self, "Bus", event_bus_name=physical_name(manifest.app, config.stage, BUS))
 
     def connect(self, functions: Mapping[str, lambda_.IFunction]) -> None:
         """Event-source mappings, bus rules and schedules of every manifest function."""

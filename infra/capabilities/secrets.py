@@ -26,9 +26,7 @@ def prefix(app_name: str, stage: str) -> str:
 
 
 class Secrets(Construct):
-    def __init__(
-        self, scope: Construct, cid: str, *, manifest: Manifest, config: StageConfig, key: kms.IKey
-    ) -> None:
+    def __init__(self, scope: Construct, cid: str, *, manifest: Manifest, config: StageConfig, key: kms.IKey) -> None:
         super().__init__(scope, cid)
         base = prefix(manifest.app, config.stage)
         self.secrets: dict[str, secretsmanager.Secret] = {}

@@ -12,6 +12,7 @@ from kiriman.wiring import (
     Function,
     HttpTrigger,
     Manifest,
+    MetricAlarm,
     QueueTrigger,
     Route,
     ScheduleTrigger,
@@ -87,8 +88,9 @@ MANIFEST = Manifest(
             description="Order sync, pushes, lost pushes and token refreshes, per shop.",
             settings="kiriman.settings:ShopWorkerSettings",
             triggers=(
+                # One job per invocation: syncing a busy shop is long work, and a batch shares one timeout.
                 QueueTrigger(
-                    queue="shop-sync", batch_size=5, batching_window_s=1, max_receive_count=5, max_concurrency=4
+                    queue="shop-sync", batch_size=1, batching_window_s=0, max_receive_count=5, max_concurrency=4
                 ),
             ),
             memory_mb=512,
@@ -115,5 +117,24 @@ MANIFEST = Manifest(
         ),
     ),
     due_kinds={"token_refresh": "shop-sync"},
+    metric_alarms=(
+        MetricAlarm(
+            metric="ShopeePushRejected",
+            threshold=10,
+            description="Shopee pushes are being refused (signature, size, shape). Shopee suspends the push "
+            "subscription when fewer than 30% succeed: check the callback URL and partner key.",
+        ),
+        MetricAlarm(
+            metric="ShopAuthorizationLost",
+            threshold=0,
+            description="A shop's authorization was cancelled or its refresh token rejected: the seller must "
+            "authorize again (GET /v1/shops shows which).",
+        ),
+        MetricAlarm(
+            metric="ShopAuthorizationExpiring",
+            threshold=0,
+            description="A shop's authorization ends within 7 days: ask the seller to authorize again.",
+        ),
+    ),
     secrets=("shopee",),
 )

@@ -158,9 +158,18 @@ class Function(_Frozen):
         return [t for t in self.triggers if isinstance(t, kind)]
 
 
+class MetricAlarm(_Frozen):
+    """A domain metric (``kiriman.metrics.count``, no dimensions) that pages someone past a threshold."""
+
+    metric: str = Field(pattern=r"^[A-Z][A-Za-z0-9]{2,60}$")
+    threshold: float = Field(0, ge=0)  # alarm when the 5-minute sum is greater than this
+    description: str
+
+
 class Manifest(_Frozen):
     app: str = APP
     functions: tuple[Function, ...]
+    metric_alarms: tuple[MetricAlarm, ...] = ()
     # Deferred-work kinds handled by the due sweep, and the queue each kind is dispatched to.
     due_kinds: Mapping[str, str] = Field(default_factory=dict)
     # Secrets (Secrets Manager) and parameters (SSM) the stack creates, by short name.
@@ -243,6 +252,7 @@ class Manifest(_Frozen):
             functions=self.functions + extra.functions,
             due_kinds={**self.due_kinds, **extra.due_kinds},
             secrets=self.secrets + extra.secrets,
+            metric_alarms=self.metric_alarms + extra.metric_alarms,
             parameters={**self.parameters, **extra.parameters},
         )
 

@@ -67,3 +67,23 @@ def test_oversized_body_is_413(stack: StackClient, local_stack: dict[str, Any]) 
     key = local_stack["operator"]["api_key"]
     big = {"name": "x" * (10 * 1024 * 1024 + 1)}
     _envelope(stack.api("POST", "/v1/merchants", key, big), 413, "payload_too_large")
+
+
+def test_a_revoked_key_is_refused_within_the_authorizer_cache_lifetime(stack: StackClient, local_stack: dict) -> None:
+    """API Gateway caches an authorizer's answer per key for 60 s (scaled here); revocation wins after it."""
+    import time
+
+    from kiriman.manifest import MANIFEST
+
+    admin = local_stack["merchants"][0]["api_key"]
+    me = stack.api("GET", "/v1/me", admin).json()
+    issued = stack.api("POST", f"/v1/users/{me['user_id']}/keys", admin, {"label": "to revoke"}).json()
+    key, prefix = issued["api_key"], issued["key"]["prefix"]
+    assert stack.api("GET", "/v1/me", key).status == 200  # now cached
+    assert stack.api("POST", f"/v1/api-keys/{prefix}/revoke", admin).status == 200
+    auth = MANIFEST.authorizer()
+    assert auth is not None
+    lifetime = auth[1].cache_seconds * float(local_stack["time_scale"])
+    time.sleep(lifetime + 0.5)
+    resp = stack.api("GET", "/v1/me", key)
+    assert resp.status == 401 and resp.json()["error"]["code"] == "unauthorized"

@@ -122,29 +122,19 @@ class Synth:
         return Template.from_json(self.template)
 
     def resources(self, cfn_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            lid: r.get("Properties", {})
-            for lid, r in self.template["Resources"].items()
-            if r["Type"] == cfn_type
-        }
+        return {lid: r.get("Properties", {}) for lid, r in self.template["Resources"].items() if r["Type"] == cfn_type}
 
     def resource(self, logical_id: str) -> dict[str, Any]:
         resource: dict[str, Any] = self.template["Resources"][logical_id]
         return resource
 
     def logical_id_of(self, cfn_type: str, **props: Any) -> str:
-        found = [
-            lid
-            for lid, p in self.resources(cfn_type).items()
-            if all(p.get(k) == v for k, v in props.items())
-        ]
+        found = [lid for lid, p in self.resources(cfn_type).items() if all(p.get(k) == v for k, v in props.items())]
         assert len(found) == 1, f"{cfn_type} with {props}: {found}"
         return found[0]
 
     def function_id(self, name: str) -> str:
-        return self.logical_id_of(
-            "AWS::Lambda::Function", FunctionName=physical_name(self.manifest.app, STAGE, name)
-        )
+        return self.logical_id_of("AWS::Lambda::Function", FunctionName=physical_name(self.manifest.app, STAGE, name))
 
     def queue_id(self, name: str) -> str:
         return self.logical_id_of("AWS::SQS::Queue", QueueName=physical_name(self.manifest.app, STAGE, name))
@@ -166,7 +156,7 @@ def resolve_dummies(value: Any) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Fn::Join":
             sep, parts = arg
             return sep.join(str(resolve_dummies(p)) for p in parts)

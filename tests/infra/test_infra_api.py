@@ -92,9 +92,10 @@ def test_gateway_responses_use_the_error_envelope(synth: Synth) -> None:
             "request_id": "$context.requestId",
         }
         assert isinstance(body["error"]["message"], str)
-    assert json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"])[
-        "error"
-    ]["code"] == "not_found"
+    assert (
+        json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"])["error"]["code"]
+        == "not_found"
+    )
 
 
 def test_stage_throttling_tracing_and_access_logs(synth: Synth) -> None:

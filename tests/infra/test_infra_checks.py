@@ -60,9 +60,9 @@ def test_cfn_lint_passes_on_every_template(synth: Synth) -> None:
 
 
 def test_alarms_cover_dlqs_queues_functions_and_the_api(synth: Synth) -> None:
-    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    alarms = synth.resources("AWS::CloudWatch::Alarm")  # DLQs (+ the async DLQ), queues, functions, API, metrics
     n_queues = len(synth.manifest.queues())
-    expected = (n_queues + 1) + n_queues + 2 * len(synth.manifest.functions) + 1  # +1: the async DLQ
+    expected = (n_queues + 1) + n_queues + 2 * len(synth.manifest.functions) + 1 + len(synth.manifest.metric_alarms)
     assert len(alarms) == expected
     topic = synth.logical_id_of("AWS::SNS::Topic")
     for lid, props in alarms.items():
@@ -71,9 +71,11 @@ def test_alarms_cover_dlqs_queues_functions_and_the_api(synth: Synth) -> None:
     metrics = sorted({p["MetricName"] for p in alarms.values()})
     assert metrics == sorted(
         {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "Errors", "Throttles", "5XXError"}
+        | {m.metric for m in synth.manifest.metric_alarms}
     )
-    synth.assertions.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [
-        synth.logical_id_of("AWS::KMS::Key"), "Arn"]}})
+    synth.assertions.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [synth.logical_id_of("AWS::KMS::Key"), "Arn"]}}
+    )
 
 
 def test_outputs(synth: Synth) -> None:

@@ -89,9 +89,7 @@ def test_a_rule_per_bus_trigger_with_its_pattern(synth: Synth) -> None:
         for r in _rules(synth)
         if r.get("EventBusName") == {"Ref": bus_id}
     )
-    want = sorted(
-        (f.name, repr(t.pattern())) for f in synth.manifest.functions for t in f.triggers_of(BusTrigger)
-    )
+    want = sorted((f.name, repr(t.pattern())) for f in synth.manifest.functions for t in f.triggers_of(BusTrigger))
     assert len(want) >= 2
     assert got == want
 
@@ -100,9 +98,7 @@ def test_a_rule_per_schedule(synth: Synth) -> None:
     got = sorted(
         (_target_function(synth, r), r["ScheduleExpression"]) for r in _rules(synth) if "ScheduleExpression" in r
     )
-    want = sorted(
-        (f.name, t.expression) for f in synth.manifest.functions for t in f.triggers_of(ScheduleTrigger)
-    )
+    want = sorted((f.name, t.expression) for f in synth.manifest.functions for t in f.triggers_of(ScheduleTrigger))
     assert len(want) >= 2
     assert got == want
 

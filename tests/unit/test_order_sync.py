@@ -109,9 +109,9 @@ def test_sync_lists_every_window_and_fetches_in_batches_of_50() -> None:
     clock = FixedClock(NOW)
     shopee = FakeShopee([detail(f"S{i:03d}", int(NOW) - 20 * 86400 + i * 3000) for i in range(120)], page=40)
     store, events = FakeStore(), FakeEvents()
-    report, mark = orders.sync_shop(store, shopee, events, clock, "m1", 7, watermark=None, lookback_s=30 * 86400)
+    report, pos, done = orders.sync_shop(store, shopee, events, clock, "m1", 7, watermark=None, lookback_s=30 * 86400)
     assert report.listed == 120 and report.written == 120 and len(store.orders) == 120
-    assert mark == NOW
+    assert done and pos.until == NOW
     windows = [c[1][:2] for c in shopee.calls if c[0] == "list" and c[1][2] == ""]
     assert len(windows) == 3  # 30 days + overlap in windows of at most 15 days
     assert all(len(c[1]) <= 50 for c in shopee.calls if c[0] == "detail")
@@ -123,9 +123,9 @@ def test_second_sync_overlaps_and_emits_nothing_new() -> None:
     clock = FixedClock(NOW)
     shopee = FakeShopee([detail("A", int(NOW) - 50)])
     store, events = FakeStore(), FakeEvents()
-    _, mark = orders.sync_shop(store, shopee, events, clock, "m1", 7, None)
+    _, pos, _ = orders.sync_shop(store, shopee, events, clock, "m1", 7, None)
     clock.advance(60)
-    report, _ = orders.sync_shop(store, shopee, events, clock, "m1", 7, mark)
+    report, _, _ = orders.sync_shop(store, shopee, events, clock, "m1", 7, pos.until)
     assert report.listed == 1 and report.written == 0  # re-listed through the overlap, not rewritten
     assert len(events.published) == 1
 
@@ -167,7 +167,14 @@ def test_split_cancel_and_retry_ship_raise_their_events() -> None:
     orders.refresh_orders(store, FakeShopee([detail("A", 110, packages=("P2", "P3"))]), events, clock, "m1", 7, ["A"])
     changed = [d for t, d in events.published if t == "PackagesChanged"]
     assert changed == [
-        {"merchant_id": "m1", "shop_id": 7, "order_sn": "A", "removed": ["A-P1"], "added": ["A-P2", "A-P3"]}
+        {
+            "merchant_id": "m1",
+            "shop_id": 7,
+            "order_sn": "A",
+            "removed": ["A-P1"],
+            "added": ["A-P2", "A-P3"],
+            "channel_changed": [],
+        }
     ]
     orders.refresh_orders(
         store, FakeShopee([detail("A", 120, status="RETRY_SHIP", packages=("P2", "P3"))]), events, clock, "m1", 7, ["A"]
@@ -260,3 +267,44 @@ def test_lost_push_messages_decode_the_string_data() -> None:
     assert bodies, sample
     parsed = [pushes.parse(b) for b in bodies]
     assert all(p.code for p in parsed)
+
+
+def test_a_channel_change_voids_the_package() -> None:
+    store, events = FakeStore(), FakeEvents()
+    clock = FixedClock(NOW)
+    orders.refresh_orders(store, FakeShopee([detail("A", 100)]), events, clock, "m1", 7, ["A"])
+    moved = detail("A", 110)
+    moved["package_list"][0]["logistics_channel_id"] = 70099
+    orders.refresh_orders(store, FakeShopee([moved]), events, clock, "m1", 7, ["A"])
+    changed = [d for t, d in events.published if t == "PackagesChanged"]
+    assert changed and changed[0]["channel_changed"] == ["A-P1"] and changed[0]["removed"] == []
+
+
+def test_a_long_sync_hands_over_and_resumes_without_gaps() -> None:
+    clock = FixedClock(NOW)
+    shopee = FakeShopee([detail(f"S{i:03d}", int(NOW) - 20 * 86400 + i * 3000) for i in range(120)], page=20)
+    store, events = FakeStore(), FakeEvents()
+    calls = {"n": 0}
+
+    def stop_every_other_page() -> bool:
+        calls["n"] += 1
+        return calls["n"] % 2 == 0
+
+    pos, done, jobs = None, False, 0
+    while not done:
+        jobs += 1
+        _, pos, done = orders.sync_shop(
+            store,
+            shopee,
+            events,
+            clock,
+            "m1",
+            7,
+            None,
+            lookback_s=30 * 86400,
+            resume=pos,
+            should_stop=stop_every_other_page,
+        )
+        assert jobs < 50
+    assert jobs > 2 and len(store.orders) == 120 and pos.until == NOW
+    assert sum(1 for t, _ in events.published if t == "PackageReadyToShip") == 120

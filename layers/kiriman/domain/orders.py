@@ -9,7 +9,7 @@ windows of at most 15 days (with an overlap, so nothing falls between windows), 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -186,16 +186,24 @@ def emit_events(store: OrderStore, events: Events, order: Order, previous: Order
             {**base, "order_status": order.order_status},
         )
     if previous is not None:
-        before = {p.package_number for p in previous.packages}
-        after = {p.package_number for p in order.packages}
-        if before != after:  # split, unsplit: shipments for vanished packages must be voided
+        before = {p.package_number: p.logistics_channel_id for p in previous.packages}
+        after = {p.package_number: p.logistics_channel_id for p in order.packages}
+        # Split, unsplit (the package set) or a channel change (push 47): shipments bought for what
+        # vanished or moved must be voided.
+        moved = sorted(n for n in set(before) & set(after) if before[n] != after[n])
+        if set(before) != set(after) or moved:
             _emit_once(
                 store,
                 events,
                 report,
                 "PackagesChanged",
                 f"{order.shop_id}#{order.order_sn}#{order.update_time}",
-                {**base, "removed": sorted(before - after), "added": sorted(after - before)},
+                {
+                    **base,
+                    "removed": sorted(set(before) - set(after)),
+                    "added": sorted(set(after) - set(before)),
+                    "channel_changed": moved,
+                },
             )
     for p in order.packages:
         pkg = {**base, "package_number": p.package_number, "logistics_channel_id": p.logistics_channel_id}
@@ -243,6 +251,19 @@ def refresh_orders(
     return report
 
 
+@dataclass(frozen=True)
+class SyncRange:
+    """Where a shop's sync stands: the whole range, the window being listed and the page cursor."""
+
+    start: int
+    until: int
+    window_from: int
+    cursor: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
 def sync_shop(
     store: OrderStore,
     api: OrderSource,
@@ -253,22 +274,39 @@ def sync_shop(
     watermark: float | None,
     overlap_s: float = OVERLAP_S,
     lookback_s: float = INITIAL_LOOKBACK_S,
-) -> tuple[SyncReport, float]:
-    """Everything updated since the watermark; returns the report and the new watermark."""
-    now = clock.time()
-    start = (watermark if watermark is not None else now - lookback_s) - overlap_s
-    listed: list[str] = []
-    for time_from, time_to in windows(start, now):
-        cursor = ""
+    resume: SyncRange | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[SyncReport, SyncRange, bool]:
+    """Everything updated since the watermark, page by page (list 100, then two detail batches).
+
+    Returns the report, the position and whether the range is done. A busy shop does not fit one
+    invocation: when ``should_stop`` says time is short, the caller continues from the position in a
+    new job; when done, ``position.until`` is the new watermark.
+    """
+    if resume is None:
+        now = int(clock.time())
+        begin = int((watermark if watermark is not None else now - lookback_s) - overlap_s)
+        resume = SyncRange(start=begin, until=now, window_from=begin)
+    report = SyncReport()
+    listed: set[str] = set()
+    for time_from, time_to in windows(resume.window_from, resume.until):
+        cursor = resume.cursor if time_from == resume.window_from else ""
         while True:
             page = api.get_order_list(shop_id, time_from, time_to, cursor)
-            listed += [o.order_sn for o in page.order_list]
+            sns = [o.order_sn for o in page.order_list]
+            listed.update(sns)
+            report.add(refresh_orders(store, api, events, clock, merchant_id, shop_id, sns))
             if not page.more or not page.next_cursor:
                 break
             cursor = page.next_cursor
-    report = refresh_orders(store, api, events, clock, merchant_id, shop_id, listed)
-    report.listed = len(set(listed))
-    return report, now
+            if should_stop():
+                report.listed = len(listed)
+                return report, SyncRange(resume.start, resume.until, time_from, cursor), False
+        if time_to < resume.until and should_stop():
+            report.listed = len(listed)
+            return report, SyncRange(resume.start, resume.until, time_to, ""), False
+    report.listed = len(listed)
+    return report, resume, True
 
 
 def get_order(store: OrderStore, merchant_id: str, order_sn: str) -> Order:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ class ShopDeps:
     clock: Clock
     overlap_s: float
     lookback_s: float
+    # True when the invocation should hand the rest of a long job to a new message.
+    should_stop: Callable[[], bool] = lambda: False
 
 
 def _owner(deps: ShopDeps, shop_id: int) -> str:
@@ -56,7 +59,8 @@ def handle(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
         shop = deps.store.get_shop(merchant, shop_id)
         if shop is None or shop.status != "active":
             return {"skipped": "shop not active"}
-        report, watermark = order_sync.sync_shop(
+        resume = order_sync.SyncRange(**message["resume"]) if message.get("resume") else None
+        report, position, done = order_sync.sync_shop(
             deps.store,
             deps.shopee,
             deps.events,
@@ -66,9 +70,14 @@ def handle(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
             shop.watermark,
             deps.overlap_s,
             deps.lookback_s,
+            resume=resume,
+            should_stop=deps.should_stop,
         )
-        deps.store.set_watermark(merchant, shop_id, watermark)
-        return {"listed": report.listed, "written": report.written, "events": report.events}
+        if done:
+            deps.store.set_watermark(merchant, shop_id, float(position.until))
+        else:  # out of time: the rest in a new job; the watermark stays until the range is done
+            deps.queue.send(QUEUE, [{"type": "sync_shop", "shop_id": shop_id, "resume": position.to_json()}])
+        return {"listed": report.listed, "written": report.written, "events": report.events, "continued": not done}
     if kind == "refresh_orders":
         shop_id = int(message["shop_id"])
         report = order_sync.refresh_orders(
@@ -113,7 +122,7 @@ def _auth_change(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
                 deps.store.set_shop_status(
                     merchant, sid, "revoked", {"reason": str(data.get("authorize_type", "")), "at": deps.clock.time()}
                 )
-                count("ShopAuthorizationLost", shop_id=str(sid))
+                count("ShopAuthorizationLost")
         return {"revoked": ids}
     if code == 12:  # authorization expiring within 7 days
         flagged = []
@@ -127,7 +136,7 @@ def _auth_change(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
                     "expire_before": data.get("expire_before"),
                 }
                 deps.store.set_shop_status(merchant, sid, shop.status if shop else "active", flags)
-                count("ShopAuthorizationExpiring", shop_id=str(sid))
+                count("ShopAuthorizationExpiring")
                 flagged.append(sid)
         return {"flagged": flagged}
     return {"ignored": code}

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from kiriman.clock import Clock
 from kiriman.domain.errors import Conflict, InvalidInput, NotFound
 from kiriman.logs import get_logger
+from kiriman.metrics import count
 
 log = get_logger()
 
@@ -257,7 +258,8 @@ class ShopTokens:
                 "revoked",
                 {"reason": "refresh token rejected", "at": self._clock.time()},
             )
-            log.warning("shop authorization lost", extra={"shop_id": shop.shop_id, "metric": "ShopAuthorizationLost"})
+            log.warning("shop authorization lost", extra={"shop_id": shop.shop_id})
+            count("ShopAuthorizationLost")
             raise
         saved = self._store.save_tokens(
             fresh,
