@@ -112,6 +112,10 @@ def test_ten_concurrent_refreshes_make_one_call(deps: Any) -> None:
     exchange = Exchange()
     _connect(deps, exchange, shop_id=7)
     deps.clock.advance(4 * 3600 - 60)  # inside the refresh margin
+    # Build the shared clients before the threads start: botocore creates clients unsafely across
+    # threads (one Lambda invocation is one thread, so production never does this).
+    assert deps.store.get_shop("m1", 7) is not None
+    deps.cipher.decrypt(deps.store.get_shop("m1", 7).access_token_ct, {"shop_id": "7"})
     results: list[str] = []
     errors: list[BaseException] = []
 
