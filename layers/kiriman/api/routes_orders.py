@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from kiriman.api.models import Page
 from kiriman.api.resolver import acting, requires, runtime
@@ -30,6 +30,8 @@ STATUSES = (
 
 
 class PackageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     package_number: str
     logistics_status: str
     logistics_channel_id: int | None
@@ -58,24 +60,8 @@ class OrderOut(BaseModel):
 
     @classmethod
     def of(cls, o: Order) -> "OrderOut":
-        return cls(
-            order_sn=o.order_sn,
-            shop_id=o.shop_id,
-            order_status=o.order_status,
-            region=o.region,
-            currency=o.currency,
-            cod=o.cod,
-            total_amount=o.total_amount,
-            create_time=o.create_time,
-            update_time=o.update_time,
-            pay_time=o.pay_time,
-            ship_by_date=o.ship_by_date,
-            shipping_carrier=o.shipping_carrier,
-            fulfillment_flag=o.fulfillment_flag,
-            split_up=o.split_up,
-            items=o.items,
-            packages=[PackageOut(**{k: getattr(p, k) for k in PackageOut.model_fields}) for p in o.packages],
-        )
+        # The domain dataclasses carry every field by the same name; personal data is not in this model.
+        return cls.model_validate(o, from_attributes=True)
 
 
 class OrderPage(Page):
