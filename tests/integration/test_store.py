@@ -452,3 +452,20 @@ def test_upsert_order_same_second_change(store: Any) -> None:
     store.upsert_order(_order("mA", "S9", 100))
     written, _ = store.upsert_order(_order("mA", "S9", 100, status="CANCELLED"))
     assert written is True and store.get_order("mA", "S9").order_status == "CANCELLED"
+
+
+def test_take_sync_lease(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    assert store.take_sync_lease("mA", 600001, "job1", 1000.0, 100.0) is True
+    assert store.take_sync_lease("mA", 600001, "job2", 1000.0, 200.0) is False  # a sync is running
+    assert store.take_sync_lease("mA", 600001, "job1", 1500.0, 300.0) is True  # its continuation renews
+    assert store.take_sync_lease("mA", 600001, "job2", 2000.0, 1600.0) is True  # expired: taken over
+
+
+def test_release_sync_lease(store: Any) -> None:
+    store.link_shop(_shop("mA"))
+    store.take_sync_lease("mA", 600001, "job1", 1000.0, 100.0)
+    store.release_sync_lease("mA", 600001, "other")  # not ours: nothing happens
+    assert store.take_sync_lease("mA", 600001, "job2", 1000.0, 200.0) is False
+    store.release_sync_lease("mA", 600001, "job1")
+    assert store.take_sync_lease("mA", 600001, "job2", 1000.0, 200.0) is True

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from kiriman.metrics import count
 
 log = get_logger()
 QUEUE = "shop-sync"
+SYNC_LEASE_S = 15 * 60  # longer than one job; a continuation renews it, a crash frees it by expiry
 TOKEN_REFRESH = "token_refresh"  # noqa: S105 - a due-task kind, not a secret
 
 
@@ -59,6 +61,11 @@ def handle(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
         shop = deps.store.get_shop(merchant, shop_id)
         if shop is None or shop.status != "active":
             return {"skipped": "shop not active"}
+        # One sync per shop at a time: the scheduler may fan out again while a long sync runs.
+        lease = str(message.get("lease") or uuid.uuid4())
+        now = deps.clock.time()
+        if not deps.store.take_sync_lease(merchant, shop_id, lease, now + SYNC_LEASE_S, now):
+            return {"skipped": "a sync of this shop is running"}
         resume = order_sync.SyncRange(**message["resume"]) if message.get("resume") else None
         report, position, done = order_sync.sync_shop(
             deps.store,
@@ -75,8 +82,10 @@ def handle(message: dict[str, Any], deps: ShopDeps) -> dict[str, Any]:
         )
         if done:
             deps.store.set_watermark(merchant, shop_id, float(position.until))
-        else:  # out of time: the rest in a new job; the watermark stays until the range is done
-            deps.queue.send(QUEUE, [{"type": "sync_shop", "shop_id": shop_id, "resume": position.to_json()}])
+            deps.store.release_sync_lease(merchant, shop_id, lease)
+        else:  # out of time: the rest in a new job, which keeps the lease; the watermark waits for the end
+            job = {"type": "sync_shop", "shop_id": shop_id, "resume": position.to_json(), "lease": lease}
+            deps.queue.send(QUEUE, [job])
         return {"listed": report.listed, "written": report.written, "events": report.events, "continued": not done}
     if kind == "refresh_orders":
         shop_id = int(message["shop_id"])

@@ -143,6 +143,8 @@ class ShopItem(Entity, discriminator="Shop"):
     token_version = NumberAttribute(default=0)
     lease_until = NumberAttribute(null=True)
     lease_owner = UnicodeAttribute(null=True)
+    sync_lease_until = NumberAttribute(null=True)  # one order sync per shop at a time
+    sync_lease_owner = UnicodeAttribute(null=True)
     watermark = NumberAttribute(null=True)  # update_time up to which orders are synced
     quota_blocked_until = NumberAttribute(null=True)
     flags = JSONAttribute(null=True)

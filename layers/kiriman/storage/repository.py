@@ -360,6 +360,36 @@ class Store:
             raise
         return True
 
+    def take_sync_lease(self, merchant_id: str, shop_id: int, owner: str, until: float, now: float) -> bool:
+        """One order sync per shop: free, expired, or already ours (a continuation renews it)."""
+        item = ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id))
+        try:
+            item.update(
+                actions=[ShopItem.sync_lease_until.set(until), ShopItem.sync_lease_owner.set(owner)],
+                condition=ShopItem.PK.exists()
+                & (
+                    ShopItem.sync_lease_until.does_not_exist()
+                    | (ShopItem.sync_lease_until < now)
+                    | (ShopItem.sync_lease_owner == owner)
+                ),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def release_sync_lease(self, merchant_id: str, shop_id: int, owner: str) -> None:
+        item = ShopItem(keys.merchant_pk(merchant_id), keys.shop_sk(shop_id))
+        try:
+            item.update(
+                actions=[ShopItem.sync_lease_until.remove(), ShopItem.sync_lease_owner.remove()],
+                condition=ShopItem.sync_lease_owner == owner,
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
     def save_tokens(
         self, shop: Shop, expected_version: int, access_ct: str, refresh_ct: str, expires_at: float
     ) -> bool:
