@@ -21,8 +21,9 @@ def deps(rt: Runtime[ShopWorkerSettings], context: Any) -> ShopDeps:
     budget = remaining() if remaining else None
 
     def should_stop() -> bool:
-        # Hand the rest of a long sync to a new job once half the invocation's time is gone.
-        return remaining is not None and budget is not None and remaining() < budget / 2
+        # Hand the rest of a long sync to a new job once a third of the invocation's time is gone:
+        # the page in flight (a list call, two detail batches, their writes) must still fit.
+        return remaining is not None and budget is not None and remaining() < budget * 2 / 3
 
     return ShopDeps(
         store=rt.store,
