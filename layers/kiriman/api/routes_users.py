@@ -43,14 +43,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, u: User) -> "UserOut":
-        return cls(
-            user_id=u.user_id,
-            merchant_id=u.merchant_id,
-            role=u.role.value,
-            display_name=u.display_name,
-            warehouse_id=u.warehouse_id,
-            created_at=u.created_at,
-        )
+        return cls.model_validate(u, from_attributes=True)
 
 
 class KeyOut(BaseModel):
@@ -64,15 +57,8 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, k: ApiKey) -> "KeyOut":
-        return cls(
-            prefix=k.prefix,
-            user_id=k.user_id,
-            role=k.role.value,
-            label=k.label,
-            created_at=k.created_at,
-            last_used_at=k.last_used_at,
-            revoked_at=k.revoked_at,
-        )
+        # Same field names as the domain object; the key hash is not one of them.
+        return cls.model_validate(k, from_attributes=True)
 
 
 class IssuedKeyOut(BaseModel):
