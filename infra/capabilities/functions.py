@@ -195,6 +195,28 @@ class Functions(Construct):
                     ],
                 )
             )
+        if access.carrier_accounts != "none":
+            actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+            if access.carrier_accounts == "write":
+                actions += ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
+                            "secretsmanager:DeleteSecret", "secretsmanager:TagResource"]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=[
+                        stack.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{base}carrier-accounts/*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
+            if access.carrier_accounts == "write":
+                res.key.grant_encrypt_decrypt(handler)  # new secrets are encrypted with the stage key
+            else:
+                res.key.grant_decrypt(handler)
         if access.kms:
             res.key.grant_encrypt_decrypt(handler)
 

@@ -63,6 +63,12 @@ MANIFEST = Manifest(
                         Route(method="GET", path="/v1/shops/{shop_id}"),
                         Route(method="GET", path="/v1/orders"),
                         Route(method="GET", path="/v1/orders/{order_sn}"),
+                        Route(method="GET", path="/v1/carriers"),
+                        Route(method="POST", path="/v1/carrier-accounts"),
+                        Route(method="GET", path="/v1/carrier-accounts"),
+                        Route(method="GET", path="/v1/carrier-accounts/{account_id}"),
+                        Route(method="PATCH", path="/v1/carrier-accounts/{account_id}"),
+                        Route(method="DELETE", path="/v1/carrier-accounts/{account_id}"),
                         Route(method="GET", path="/v1/openapi.json", public=PUBLIC),
                         Route(method="GET", path="/v1/docs", public=PUBLIC),
                     )
@@ -71,7 +77,8 @@ MANIFEST = Manifest(
             memory_mb=512,
             timeout_s=29,
             access=Access(
-                table="write", bus=True, send_queues=("shop-sync",), secrets=("shopee",), kms=True, public_url=True
+                table="write", bus=True, send_queues=("shop-sync",), secrets=("shopee",), kms=True, public_url=True,
+                carrier_accounts="write",
             ),
         ),
         Function(

@@ -13,6 +13,7 @@ from kiriman.clock import Clock, SystemClock
 from kiriman.settings import (
     Base,
     BusSettings,
+    CarrierSettings,
     KmsSettings,
     QueueSettings,
     SecretSettings,
@@ -73,6 +74,32 @@ class Runtime(Generic[S]):
         return Secrets(self.client("secretsmanager"), self.settings.secrets_prefix)
 
     @cached_property
+    def vault(self) -> Any:
+        from kiriman.adapters.aws import SecretsVault
+
+        if not isinstance(self.settings, CarrierSettings):
+            raise RuntimeError("this function has no carrier access")
+        s = self.settings
+        return SecretsVault(self.client("secretsmanager"), s.secrets_prefix, s.kms_key_id, s.credentials_cache_s)
+
+    def carrier_factory(self) -> Any:
+        """Builds an adapter for an account; hosts come from CARRIER_ENDPOINTS or the account's environment."""
+        from kiriman.carriers import registry
+        from kiriman.carriers.base import AccountConfig, Carrier
+        from kiriman.retry import RetryPolicy
+
+        if not isinstance(self.settings, CarrierSettings):
+            raise RuntimeError("this function has no carrier access")
+        s = self.settings
+        policy = RetryPolicy(attempts=s.carrier_retry_attempts, base_delay_s=s.carrier_retry_base_s,
+                             timeout_s=s.carrier_timeout_s, deadline_s=s.carrier_deadline_s)
+
+        def build(account: AccountConfig, credentials: Any) -> Carrier:
+            return registry.build(account, credentials, s.carrier_endpoints, policy)
+
+        return build
+
+    @cached_property
     def cipher(self) -> Any:
         from kiriman.adapters.aws import KmsTokenCipher
 
@@ -86,7 +113,8 @@ class Runtime(Generic[S]):
         import os
 
         from kiriman.domain.shops import ShopTokens
-        from kiriman.shopee.client import RetryPolicy, ShopeeClient
+        from kiriman.retry import RetryPolicy
+        from kiriman.shopee.client import ShopeeClient
 
         if not isinstance(self.settings, ShopeeSettings):
             raise RuntimeError("this function has no Shopee access")

@@ -66,7 +66,22 @@ class ShopeeSettings(TableSettings, SecretSettings, KmsSettings):
     shopee_deadline_s: float = Field(20.0, gt=0)
 
 
-class ApiSettings(ShopeeSettings, BusSettings, QueueSettings):
+class CarrierSettings(TableSettings, SecretSettings, KmsSettings):
+    """Carrier access: credentials per carrier account in Secrets Manager under ``carrier-accounts/``.
+
+    ``carrier_endpoints`` (JSON, slug -> base URL) overrides a carrier's host; the local stack points
+    it at the sandboxes. Empty in AWS, where each account's environment picks the carrier's host.
+    """
+
+    carrier_endpoints: dict[str, str] = Field(default_factory=dict)
+    carrier_retry_attempts: int = Field(4, ge=1, le=10)
+    carrier_retry_base_s: float = Field(0.5, ge=0)
+    carrier_timeout_s: float = Field(10.0, gt=0)
+    carrier_deadline_s: float = Field(25.0, gt=0)
+    credentials_cache_s: float = Field(300.0, ge=0)
+
+
+class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings):
     # Bodies larger than this get 413 before any parsing.
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     public_api_url: str = Field(min_length=1)

@@ -135,6 +135,9 @@ class Access(_Frozen):
     parameters: tuple[str, ...] = ()  # SSM parameter name prefixes under /<app>/<stage>/
     kms: bool = False
     public_url: bool = False  # needs the API's public base URL (authorization redirects)
+    # Carrier credentials (one secret per carrier account under carrier-accounts/): read to call
+    # carriers, write to create and rotate accounts.
+    carrier_accounts: Literal["none", "read", "write"] = "none"
 
 
 class Function(_Frozen):
@@ -298,9 +301,9 @@ def function_environment(
         env["QUEUE_URLS"] = json.dumps({q: names.queue_urls[q] for q in queues}, sort_keys=True)
     if fn.access.due_dispatch:
         env["DUE_ROUTES"] = json.dumps(dict(manifest.due_kinds), sort_keys=True)
-    if fn.access.secrets or fn.access.parameters:
+    if fn.access.secrets or fn.access.parameters or fn.access.carrier_accounts != "none":
         env["SECRETS_PREFIX"] = f"/{manifest.app}/{names.stage}/"
-    if fn.access.kms:
+    if fn.access.kms or fn.access.carrier_accounts != "none":
         env["KMS_KEY_ID"] = names.kms_key or f"alias/{manifest.app}-{names.stage}"
     if fn.access.public_url:
         env["PUBLIC_API_URL"] = names.public_api_url

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from kiriman.clock import SystemClock
-from kiriman.shopee.client import RetryPolicy, ShopeeClient
+from kiriman.retry import RetryPolicy
+from kiriman.shopee.client import ShopeeClient
 from kiriman.shopee.errors import ShopeeQuotaExhausted
 from local.sandboxes.shopee.server import ShopeeSandbox
 

@@ -469,3 +469,120 @@ def test_release_sync_lease(store: Any) -> None:
     assert store.take_sync_lease("mA", 600001, "job2", 1000.0, 200.0) is False
     store.release_sync_lease("mA", 600001, "job1")
     assert store.take_sync_lease("mA", 600001, "job2", 1000.0, 200.0) is True
+
+
+# --- carrier accounts, rate cards, routing rules ---------------------------------------------------
+def _account(owner: str | None, account_id: str = "ca_1") -> Any:
+    from kiriman.domain.carrier_accounts import CarrierAccount
+
+    return CarrierAccount(
+        account_id=account_id, owner=owner, carrier="ninjavan", name="NV SG", country="SG", environment="production",
+        settings={"shipper_prefix": "NVSGKRM"}, services=("Standard",), secret_name=f"carrier-accounts/{account_id}",
+        active=True, created_at=1.0, updated_at=1.0, credential_fields=("client_id", "client_secret"),
+    )
+
+
+def test_create_carrier_account(store: Any) -> None:
+    store.create_carrier_account(_account("mA"))
+    with pytest.raises(Conflict):
+        store.create_carrier_account(_account("mA"))
+
+
+def test_get_carrier_account(store: Any) -> None:
+    a = _account("mA")
+    store.create_carrier_account(a)
+    assert store.get_carrier_account("mA", "ca_1") == a
+    assert store.get_carrier_account("mB", "ca_1") is None  # another tenant sees nothing
+
+
+def test_list_carrier_accounts(store: Any) -> None:
+    store.create_carrier_account(_account("mA", "ca_1"))
+    store.create_carrier_account(_account("mA", "ca_2"))
+    store.create_carrier_account(_account(None, "ca_fwd"))
+    items, _ = store.list_carrier_accounts("mA", 10, None)
+    assert [a.account_id for a in items] == ["ca_1", "ca_2"]
+    assert [a.account_id for a in store.list_carrier_accounts(None, 10, None)[0]] == ["ca_fwd"]
+
+
+def test_update_carrier_account(store: Any) -> None:
+    from dataclasses import replace
+
+    a = _account("mA")
+    store.create_carrier_account(a)
+    store.update_carrier_account(replace(a, active=False, version=1), expected_version=0)
+    assert store.get_carrier_account("mA", "ca_1").active is False
+    with pytest.raises(Conflict):
+        store.update_carrier_account(replace(a, name="Stale", version=1), expected_version=0)
+
+
+def _card(version: int, card_id: str = "rc_1", retired: bool = False) -> Any:
+    from kiriman.domain.rate_cards import RateCardRecord
+
+    return RateCardRecord(card_id, "mA", "ca_1", "Standard", version, {"currency": "SGD", "v": version},
+                          float(version), retired)
+
+
+def test_put_rate_card(store: Any) -> None:
+    store.put_rate_card(_card(1))
+    with pytest.raises(Conflict):  # a version is written once
+        store.put_rate_card(_card(1))
+
+
+def test_rate_card_versions(store: Any) -> None:
+    for v in (1, 2, 10):
+        store.put_rate_card(_card(v))
+    store.put_rate_card(_card(1, "rc_10"))  # a card whose id extends another's is not mixed in
+    assert [c.version for c in store.rate_card_versions("mA", "rc_1")] == [1, 2, 10]
+    assert store.rate_card_versions("mB", "rc_1") == []
+
+
+def test_list_rate_cards(store: Any) -> None:
+    store.put_rate_card(_card(1))
+    store.put_rate_card(_card(2))
+    store.put_rate_card(_card(1, "rc_2"))
+    items, _ = store.list_rate_cards("mA", 10, None)
+    assert [(c.card_id, c.version) for c in items] == [("rc_1", 1), ("rc_1", 2), ("rc_2", 1)]
+    assert items[1].body == {"currency": "SGD", "v": 2}
+
+
+def _rule(rule_id: str = "rl_1", priority: int = 10, shop_id: int | None = None) -> Any:
+    from kiriman.domain.rule_book import RuleRecord
+
+    return RuleRecord(rule_id, "mA", priority, shop_id, {"name": rule_id, "priority": priority}, 1.0, 1.0)
+
+
+def test_create_rule(store: Any) -> None:
+    store.create_rule(_rule())
+    with pytest.raises(Conflict):
+        store.create_rule(_rule())
+
+
+def test_get_rule(store: Any) -> None:
+    store.create_rule(_rule(shop_id=220000101))
+    assert store.get_rule("mA", "rl_1").shop_id == 220000101
+    assert store.get_rule("mB", "rl_1") is None
+
+
+def test_list_rules(store: Any) -> None:
+    store.create_rule(_rule("rl_1", 20))
+    store.create_rule(_rule("rl_2", 10))
+    assert sorted(r.rule_id for r in store.list_rules("mA")) == ["rl_1", "rl_2"]
+    assert store.list_rules("mB") == []
+
+
+def test_update_rule(store: Any) -> None:
+    from dataclasses import replace
+
+    r = _rule()
+    store.create_rule(r)
+    store.update_rule(replace(r, priority=5, version=1), expected_version=0)
+    assert store.get_rule("mA", "rl_1").priority == 5
+    with pytest.raises(Conflict):
+        store.update_rule(replace(r, priority=7, version=1), expected_version=0)
+
+
+def test_delete_rule(store: Any) -> None:
+    store.create_rule(_rule())
+    assert store.delete_rule("mB", "rl_1") is False
+    assert store.delete_rule("mA", "rl_1") is True
+    assert store.delete_rule("mA", "rl_1") is False

@@ -244,6 +244,51 @@ def _f_order(gw: Gateway, a: Tenant, op: str) -> Case:
 PRIVATE = sorted({(r.method, r.path) for _, r in MANIFEST.routes() if not r.public})
 
 
+ACCOUNT = {
+    "carrier": "ninjavan",
+    "name": "Ninja Van SG",
+    "country": "SG",
+    "credentials": {"client_id": "nv-id", "client_secret": "nv-secret"},
+    "settings": {"shipper_prefix": "NVSGKRM"},
+}
+
+
+def _account(gw: Gateway, a: Tenant) -> str:
+    return str(ok(gw, a.key, "POST", "/v1/carrier-accounts", ACCOUNT)["account_id"])
+
+
+@route("GET", "/v1/carriers")
+def _f_carriers(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/carriers"), other_status=200)  # the same catalogue for everyone
+
+
+@route("POST", "/v1/carrier-accounts")
+def _f_ca_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", "/v1/carrier-accounts", ACCOUNT), owner_status=201, other_status=201,
+                other_list=Call("GET", "/v1/carrier-accounts"), hidden=[_account(gw, a)])
+
+
+@route("GET", "/v1/carrier-accounts")
+def _f_ca_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/carrier-accounts"), other_status=200,
+                other_list=Call("GET", "/v1/carrier-accounts"), hidden=[_account(gw, a)])
+
+
+@route("GET", "/v1/carrier-accounts/{account_id}")
+def _f_ca_get(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/carrier-accounts/{_account(gw, a)}"))
+
+
+@route("PATCH", "/v1/carrier-accounts/{account_id}")
+def _f_ca_patch(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("PATCH", f"/v1/carrier-accounts/{_account(gw, a)}", {"name": "Renamed"}))
+
+
+@route("DELETE", "/v1/carrier-accounts/{account_id}")
+def _f_ca_delete(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("DELETE", f"/v1/carrier-accounts/{_account(gw, a)}"))
+
+
 def test_every_route_has_a_fixture() -> None:
     missing = [r for r in PRIVATE if r not in FIXTURES]
     assert not missing, f"routes without a tenancy fixture: {missing}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -95,3 +97,44 @@ class Secrets:
                 raise RuntimeError(f"secret {self._prefix}{name} must hold a JSON object")
             self._cache[name] = value
         return self._cache[name]
+
+
+class SecretsVault:
+    """Carrier credentials in Secrets Manager: one JSON secret per account, encrypted with the stage key.
+
+    Reads are cached for ``max_age_s`` so a rotated credential reaches every container within minutes.
+    """
+
+    def __init__(self, client: Any, prefix: str, kms_key_id: str | None = None, max_age_s: float = 300.0) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._kms_key_id = kms_key_id
+        self._max_age_s = max_age_s
+        self._cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+    def put(self, name: str, value: Mapping[str, str]) -> None:
+        text = json.dumps(dict(value))
+        full = self._prefix + name
+        try:
+            kw: dict[str, Any] = {"Name": full, "SecretString": text}
+            if self._kms_key_id:
+                kw["KmsKeyId"] = self._kms_key_id
+            self._client.create_secret(**kw)
+        except self._client.exceptions.ResourceExistsException:
+            self._client.put_secret_value(SecretId=full, SecretString=text)
+        self._cache.pop(name, None)
+
+    def get(self, name: str) -> dict[str, str]:
+        cached = self._cache.get(name)
+        if cached and time.monotonic() - cached[0] < self._max_age_s:
+            return cached[1]
+        raw = self._client.get_secret_value(SecretId=self._prefix + name)["SecretString"]
+        value = {str(k): str(v) for k, v in json.loads(raw).items()}
+        self._cache[name] = (time.monotonic(), value)
+        return value
+
+    def delete(self, name: str) -> None:
+        """Recoverable for 7 days (the minimum Secrets Manager allows), in case it was a mistake."""
+        self._cache.pop(name, None)
+        with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
+            self._client.delete_secret(SecretId=self._prefix + name, RecoveryWindowInDays=7)

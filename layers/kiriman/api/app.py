@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from kiriman.api import (
     routes_audit,
+    routes_carriers,
     routes_core,
     routes_docs,
     routes_orders,
@@ -29,6 +30,7 @@ ROUTERS = [
     routes_audit.router,
     routes_shops.router,
     routes_orders.router,
+    routes_carriers.router,
     routes_docs.router,
 ]
 

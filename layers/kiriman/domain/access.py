@@ -42,9 +42,13 @@ class Permission(StrEnum):
     SHOPS_READ = "shops:read"
     SHOPS_WRITE = "shops:write"
     ORDERS_READ = "orders:read"
+    CARRIERS_READ = "carriers:read"  # carrier accounts, rate cards, routing rules
+    CARRIERS_WRITE = "carriers:write"
+    RATES_QUOTE = "rates:quote"
 
 
-_READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ, Permission.SHOPS_READ, Permission.ORDERS_READ}
+_READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ, Permission.SHOPS_READ, Permission.ORDERS_READ,
+             Permission.CARRIERS_READ, Permission.RATES_QUOTE}
 
 # The one table of who may do what. Merchant roles act inside their merchant; operator roles across
 # merchants (and every operator action on a merchant's data is audited).
@@ -59,6 +63,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.KEYS_READ,
             Permission.WAREHOUSES_WRITE,
             Permission.AUDIT_READ,
+            Permission.CARRIERS_WRITE,
         }
     ),
     Role.WAREHOUSE: frozenset(_READ_OWN),
@@ -72,6 +77,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.WAREHOUSES_WRITE,
             Permission.AUDIT_READ,
             Permission.SHOPS_WRITE,
+            Permission.CARRIERS_WRITE,
         }
     ),
     Role.MERCHANT_STAFF: frozenset(_READ_OWN),

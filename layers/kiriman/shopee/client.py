@@ -12,13 +12,13 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
 from kiriman.clock import Clock
+from kiriman.retry import RetryPolicy
 from kiriman.shopee import signing
 from kiriman.shopee.errors import (
     ShopeeAuthError,
@@ -43,19 +43,6 @@ UTC8 = 8 * 3600
 MAX_DETAIL_BATCH = 50
 MAX_PAGE_SIZE = 100
 MAX_WINDOW_S = 15 * 86400
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-    deadline_s: float = 20.0
-    timeout_s: float = 8.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^attempt)]."""
-        return rng.uniform(0, min(self.max_delay_s, self.base_delay_s * (2**attempt)))
 
 
 class TokenSource(Protocol):

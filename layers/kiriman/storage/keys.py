@@ -154,3 +154,29 @@ def due_sk(at_epoch: float, kind: str, ref: str) -> str:
 def due_sk_upper(until_epoch: float) -> str:
     """Upper bound (inclusive) of every due sort key at or before ``until_epoch``."""
     return f"{int(until_epoch):010d}#\uffff"
+
+
+CARRIER_ACCOUNT_PREFIX = "CARRIER_ACCOUNT#"
+
+
+def carrier_account_sk(account_id: str) -> str:
+    return f"{CARRIER_ACCOUNT_PREFIX}{account_id}"
+
+
+RATE_CARD_PREFIX = "RATECARD#"
+
+
+def rate_card_prefix(card_id: str) -> str:
+    return f"{RATE_CARD_PREFIX}{card_id}#"
+
+
+def rate_card_sk(card_id: str, version: int) -> str:
+    """Versions sort in order under the card, so the newest is the last item of a query."""
+    return f"{rate_card_prefix(card_id)}V{version:06d}"
+
+
+RULE_PREFIX = "RULE#"
+
+
+def rule_sk(rule_id: str) -> str:
+    return f"{RULE_PREFIX}{rule_id}"

@@ -113,6 +113,47 @@ class WarehouseItem(Entity, discriminator="Warehouse"):
     updated_at = NumberAttribute()
 
 
+class CarrierAccountItem(Entity, discriminator="CarrierAccount"):
+    """A carrier contract; ``secret_name`` points at the credentials in Secrets Manager."""
+
+    account_id = UnicodeAttribute()
+    owner_merchant_id = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute()
+    name = UnicodeAttribute()
+    country = UnicodeAttribute()
+    environment = UnicodeAttribute()
+    settings = JSONAttribute()
+    services = JSONAttribute()
+    secret_name = UnicodeAttribute()
+    credential_fields = JSONAttribute()
+    active = BooleanAttribute(default=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class RateCardItem(Entity, discriminator="RateCard"):
+    """One version of a rate card; ``body`` is the validated document (zones, weights, surcharges)."""
+
+    card_id = UnicodeAttribute()
+    owner_merchant_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute()
+    service = UnicodeAttribute()
+    card_version = NumberAttribute()
+    body = JSONAttribute()
+    retired = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+
+
+class RuleItem(Entity, discriminator="RoutingRule"):
+    rule_id = UnicodeAttribute()
+    owner_merchant_id = UnicodeAttribute(null=True)
+    priority = NumberAttribute()
+    shop_id = NumberAttribute(null=True)
+    body = JSONAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
 class AuditItem(Entity, discriminator="Audit"):
     audit_id = UnicodeAttribute()
     at = NumberAttribute()

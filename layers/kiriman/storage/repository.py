@@ -22,21 +22,27 @@ from pynamodb.transactions import TransactWrite
 from kiriman.clock import Clock
 from kiriman.domain.access import Role
 from kiriman.domain.audit import AuditEntry, AuditQuery
+from kiriman.domain.carrier_accounts import CarrierAccount
 from kiriman.domain.due import DueTask
 from kiriman.domain.errors import Conflict, InvalidInput
 from kiriman.domain.merchants import ApiKey, Merchant, User
 from kiriman.domain.orders import Order, Package
+from kiriman.domain.rate_cards import RateCardRecord
+from kiriman.domain.rule_book import RuleRecord
 from kiriman.domain.shops import Shop
 from kiriman.domain.warehouses import Address, Warehouse
 from kiriman.storage import keys
 from kiriman.storage.models import (
     ApiKeyItem,
     AuditItem,
+    CarrierAccountItem,
     DueTaskItem,
     Entity,
     MerchantItem,
     OneTimeItem,
     OrderItem,
+    RateCardItem,
+    RuleItem,
     ShopItem,
     ShopLinkItem,
     UserItem,
@@ -256,6 +262,128 @@ class Store:
                 return False
             raise
         return True
+
+    # --- carrier accounts, rate cards, routing rules ----------------------------------------------
+    def create_carrier_account(self, a: CarrierAccount) -> None:
+        try:
+            self._carrier_account_item(a).save(condition=CarrierAccountItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("carrier account already exists") from exc
+            raise
+
+    def get_carrier_account(self, owner: str | None, account_id: str) -> CarrierAccount | None:
+        return self._one(CarrierAccountItem, keys.owner_pk(owner), keys.carrier_account_sk(account_id),
+                         self._carrier_account)
+
+    def list_carrier_accounts(
+        self, owner: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[CarrierAccount], str | None]:
+        return self._page(CarrierAccountItem, keys.owner_pk(owner), keys.CARRIER_ACCOUNT_PREFIX, limit, cursor,
+                          self._carrier_account)
+
+    def update_carrier_account(self, a: CarrierAccount, expected_version: int) -> CarrierAccount:
+        try:
+            self._carrier_account_item(a).save(condition=CarrierAccountItem.version == expected_version)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("carrier account changed meanwhile; read it again") from exc
+            raise
+        return a
+
+    def put_rate_card(self, card: RateCardRecord) -> None:
+        """Each version is written once: two writers racing for the same version get 409."""
+        item = RateCardItem(
+            keys.owner_pk(card.owner), keys.rate_card_sk(card.card_id, card.version), card_id=card.card_id,
+            owner_merchant_id=card.owner, account_id=card.account_id, service=card.service,
+            card_version=card.version, body=dict(card.body), retired=card.retired, created_at=card.created_at,
+        )
+        try:
+            item.save(condition=RateCardItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("rate card changed meanwhile; read it again") from exc
+            raise
+
+    def rate_card_versions(self, owner: str | None, card_id: str) -> list[RateCardRecord]:
+        found = RateCardItem.query(keys.owner_pk(owner), RateCardItem.SK.startswith(keys.rate_card_prefix(card_id)))
+        return [self._rate_card(i) for i in found if isinstance(i, RateCardItem)]
+
+    def list_rate_cards(
+        self, owner: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[RateCardRecord], str | None]:
+        """Every version of every card, oldest version first within a card."""
+        return self._page(RateCardItem, keys.owner_pk(owner), keys.RATE_CARD_PREFIX, limit, cursor, self._rate_card)
+
+    def create_rule(self, rule: RuleRecord) -> None:
+        try:
+            self._rule_item(rule).save(condition=RuleItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("rule already exists") from exc
+            raise
+
+    def get_rule(self, owner: str | None, rule_id: str) -> RuleRecord | None:
+        return self._one(RuleItem, keys.owner_pk(owner), keys.rule_sk(rule_id), self._rule)
+
+    def list_rules(self, owner: str | None) -> list[RuleRecord]:
+        found = RuleItem.query(keys.owner_pk(owner), RuleItem.SK.startswith(keys.RULE_PREFIX))
+        return [self._rule(i) for i in found if isinstance(i, RuleItem)]
+
+    def update_rule(self, rule: RuleRecord, expected_version: int) -> RuleRecord:
+        try:
+            self._rule_item(rule).save(condition=RuleItem.version == expected_version)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict("rule changed meanwhile; read it again") from exc
+            raise
+        return rule
+
+    def delete_rule(self, owner: str | None, rule_id: str) -> bool:
+        try:
+            RuleItem(keys.owner_pk(owner), keys.rule_sk(rule_id)).delete(condition=RuleItem.PK.exists())
+        except DeleteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _carrier_account_item(a: CarrierAccount) -> CarrierAccountItem:
+        return CarrierAccountItem(
+            keys.owner_pk(a.owner), keys.carrier_account_sk(a.account_id), account_id=a.account_id,
+            owner_merchant_id=a.owner, carrier=a.carrier, name=a.name, country=a.country,
+            environment=a.environment, settings=dict(a.settings), services=list(a.services),
+            secret_name=a.secret_name, credential_fields=list(a.credential_fields), active=a.active,
+            created_at=a.created_at, updated_at=a.updated_at, version=a.version,
+        )
+
+    @staticmethod
+    def _carrier_account(i: CarrierAccountItem) -> CarrierAccount:
+        return CarrierAccount(
+            account_id=i.account_id, owner=i.owner_merchant_id, carrier=i.carrier, name=i.name, country=i.country,
+            environment=i.environment, settings=dict(i.settings or {}), services=tuple(i.services or ()),
+            secret_name=i.secret_name, active=bool(i.active), created_at=i.created_at, updated_at=i.updated_at,
+            version=int(i.version or 0), credential_fields=tuple(i.credential_fields or ()),
+        )
+
+    @staticmethod
+    def _rate_card(i: RateCardItem) -> RateCardRecord:
+        return RateCardRecord(i.card_id, i.owner_merchant_id, i.account_id, i.service, int(i.card_version),
+                              dict(i.body or {}), i.created_at, bool(i.retired))
+
+    @staticmethod
+    def _rule_item(r: RuleRecord) -> RuleItem:
+        return RuleItem(
+            keys.owner_pk(r.owner), keys.rule_sk(r.rule_id), rule_id=r.rule_id, owner_merchant_id=r.owner,
+            priority=r.priority, shop_id=r.shop_id, body=dict(r.body), created_at=r.created_at,
+            updated_at=r.updated_at, version=r.version,
+        )
+
+    @staticmethod
+    def _rule(i: RuleItem) -> RuleRecord:
+        return RuleRecord(i.rule_id, i.owner_merchant_id, int(i.priority), int(i.shop_id) if i.shop_id else None,
+                          dict(i.body or {}), i.created_at, i.updated_at, int(i.version or 0))
 
     # --- audit ------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from kiriman.clock import FixedClock
-from kiriman.shopee.client import RetryPolicy, ShopeeClient, next_quota_reset
+from kiriman.retry import RetryPolicy
+from kiriman.shopee.client import ShopeeClient, next_quota_reset
 from kiriman.shopee.errors import (
     ShopeeAuthError,
     ShopeeInvalidRefreshToken,

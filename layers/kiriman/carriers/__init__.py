@@ -1,0 +1,1 @@
+"""Carrier adapters behind one interface (:mod:`kiriman.carriers.base`), found through the registry."""
