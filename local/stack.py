@@ -70,6 +70,10 @@ def pool_size(fn: Function) -> int:
     return max(1, size)
 
 
+# Carrier sandboxes by carrier slug (each a module run with --port 0 that prints its ready line).
+CARRIER_SANDBOXES = {"ninjavan": "local.sandboxes.ninjavan"}
+
+
 def runtime_environment(moto_url: str, options: StackOptions, fn: Function, function_name: str) -> dict[str, str]:
     """What only the local stack adds to a function's manifest environment: endpoints and the clock."""
     return {
@@ -102,6 +106,7 @@ class LocalStack:
         self.scheduler: Scheduler | None = None
         self.specs: dict[str, FunctionSpec] = {}
         self.sandboxes: dict[str, SandboxProcess] = {}
+        self.carrier_endpoints: dict[str, str] = {}
         self.state: dict[str, Any] = {}
         self._stopped = False
 
@@ -125,6 +130,7 @@ class LocalStack:
         self.resources = provision(self.aws, self.manifest, opts.time_scale, min_timeout_s=opts.min_timeout_s)
         names = self.resources.names(public_api_url=self.gateway.base_url)
         self._start_sandboxes()
+        self._start_carrier_sandboxes()
 
         for fn in self.manifest.functions:
             folder = (REPO_ROOT / fn.folder).resolve()
@@ -132,6 +138,8 @@ class LocalStack:
                 log.warning("function %s has no folder %s; its invocations will fail", fn.name, folder)
             function_name = physical_name(self.manifest.app, STAGE, fn.name)
             extra = runtime_environment(self.moto.base_url, opts, fn, function_name)
+            if fn.access.carrier_accounts != "none" and self.carrier_endpoints:
+                extra["CARRIER_ENDPOINTS"] = json.dumps(self.carrier_endpoints, sort_keys=True)
             self.specs[fn.name] = FunctionSpec(
                 name=fn.name,
                 physical_name=function_name,
@@ -262,6 +270,24 @@ class LocalStack:
         }
         self.aws.secrets.put_secret_value(SecretId=self.resources.secrets["shopee"], SecretString=json.dumps(secret))
         log.info("shopee sandbox is up on %s", info["base_url"])
+
+    def _start_carrier_sandboxes(self) -> None:
+        """One sandbox per carrier that has one; adapters reach them through CARRIER_ENDPOINTS."""
+        opts = self.options
+        for slug, module in CARRIER_SANDBOXES.items():
+            if not (REPO_ROOT / module.replace(".", "/")).is_dir():
+                continue
+            sandbox = SandboxProcess(
+                slug,
+                module,
+                ["--host", "127.0.0.1", "--port", "0", "--clock-file", str(self.clock.path),
+                 "--seed", "demo" if opts.seed else "none"],
+                opts.logs_dir / f"{slug}-sandbox.log",
+            )
+            info = sandbox.start()
+            self.sandboxes[slug] = sandbox
+            self.carrier_endpoints[slug] = info["base_url"]
+            log.info("%s sandbox is up on %s", slug, info["base_url"])
 
     def _sandbox_block(self, name: str) -> dict[str, Any]:
         info = dict(self.sandboxes[name].info)
