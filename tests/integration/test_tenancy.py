@@ -289,6 +289,91 @@ def _f_ca_delete(gw: Gateway, a: Tenant, op: str) -> Case:
     return Case(Call("DELETE", f"/v1/carrier-accounts/{_account(gw, a)}"))
 
 
+def _card(gw: Gateway, a: Tenant) -> str:
+    from tests.integration.test_api_shipping import card_body
+
+    return str(ok(gw, a.key, "POST", "/v1/rate-cards", card_body(_account(gw, a)))["card_id"])
+
+
+@route("POST", "/v1/rate-cards")
+def _f_rc_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_api_shipping import card_body
+
+    # B cannot price with A's account: the account is not B's, so the field is refused
+    return Case(Call("POST", "/v1/rate-cards", card_body(_account(gw, a))), owner_status=201, other_status=400,
+                other_list=Call("GET", "/v1/rate-cards"), hidden=[_card(gw, a)])
+
+
+@route("GET", "/v1/rate-cards")
+def _f_rc_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/rate-cards"), other_status=200, other_list=Call("GET", "/v1/rate-cards"),
+                hidden=[_card(gw, a)])
+
+
+@route("GET", "/v1/rate-cards/{card_id}")
+def _f_rc_get(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/rate-cards/{_card(gw, a)}"))
+
+
+@route("PUT", "/v1/rate-cards/{card_id}")
+def _f_rc_put(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_api_shipping import card_body
+
+    card = _card(gw, a)
+    account = ok(gw, a.key, "GET", f"/v1/rate-cards/{card}")["account_id"]
+    return Case(Call("PUT", f"/v1/rate-cards/{card}", card_body(account)), other_status=400)
+
+
+@route("DELETE", "/v1/rate-cards/{card_id}")
+def _f_rc_delete(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("DELETE", f"/v1/rate-cards/{_card(gw, a)}"))
+
+
+RULE = {"name": "Cheapest", "priority": 10, "action": {"strategy": "cheapest"}}
+
+
+def _rule(gw: Gateway, a: Tenant) -> str:
+    return str(ok(gw, a.key, "POST", "/v1/rules", RULE)["rule_id"])
+
+
+@route("POST", "/v1/rules")
+def _f_rule_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", "/v1/rules", RULE), owner_status=201, other_status=201,
+                other_list=Call("GET", "/v1/rules"), hidden=[_rule(gw, a)])
+
+
+@route("GET", "/v1/rules")
+def _f_rule_list(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", "/v1/rules"), other_status=200, other_list=Call("GET", "/v1/rules"),
+                hidden=[_rule(gw, a)])
+
+
+@route("GET", "/v1/rules/{rule_id}")
+def _f_rule_get(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("GET", f"/v1/rules/{_rule(gw, a)}"))
+
+
+@route("PUT", "/v1/rules/{rule_id}")
+def _f_rule_put(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("PUT", f"/v1/rules/{_rule(gw, a)}", {**RULE, "priority": 1}))
+
+
+@route("DELETE", "/v1/rules/{rule_id}")
+def _f_rule_delete(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("DELETE", f"/v1/rules/{_rule(gw, a)}"))
+
+
+@route("POST", "/v1/rates")
+def _f_rates(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_api_shipping import PARCEL
+
+    card = _card(gw, a)
+    account = ok(gw, a.key, "GET", f"/v1/rate-cards/{card}")["account_id"]
+    # B gets its own (empty) quote: A's accounts and cards never appear in it
+    return Case(Call("POST", "/v1/rates", PARCEL), other_status=200, other_list=Call("POST", "/v1/rates", PARCEL),
+                hidden=[account, card])
+
+
 def test_every_route_has_a_fixture() -> None:
     missing = [r for r in PRIVATE if r not in FIXTURES]
     assert not missing, f"routes without a tenancy fixture: {missing}"
@@ -308,7 +393,7 @@ def test_cross_tenant(gw: Gateway, tenants: tuple[Tenant, Tenant], operator_key:
     status, body, _ = gw.call(c.method, c.path, c.body, key=a.key, query=c.query)
     assert status == case.owner_status, (status, body)
     if case.other_list:
-        status, listing, _ = gw.call(case.other_list.method, case.other_list.path, key=b.key)
+        status, listing, _ = gw.call(case.other_list.method, case.other_list.path, case.other_list.body, key=b.key)
         assert status == 200
         text = str(listing)
         for secret in case.hidden:

@@ -14,6 +14,7 @@ from kiriman.api import (
     routes_core,
     routes_docs,
     routes_orders,
+    routes_shipping,
     routes_shops,
     routes_users,
     routes_warehouses,
@@ -31,6 +32,7 @@ ROUTERS = [
     routes_shops.router,
     routes_orders.router,
     routes_carriers.router,
+    routes_shipping.router,
     routes_docs.router,
 ]
 

@@ -1,0 +1,106 @@
+"""The in-memory state: the :class:`~.model.World`, its lock, config, faults, seeding and snapshots.
+
+Every handler runs under ``state.lock`` (one re-entrant lock: simple and plenty fast for a test double).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .clock import SandboxClock
+from .config import COUNTRIES, SandboxConfig
+from .faults import FaultInjector
+from .model import Account, World
+from .persist import from_jsonable, to_jsonable, write_json_atomic
+
+SNAPSHOT_VERSION = 1
+
+
+def demo_accounts(webhook_url: str | None) -> list[Account]:
+    """One account per country with deterministic credentials: ``nv-demo-<cc>`` / ``nv-demo-<cc>-secret``."""
+    return [
+        Account(
+            client_id=f"nv-demo-{cc}",
+            client_secret=f"nv-demo-{cc}-secret",
+            countries=[cc],
+            shipper_prefix=f"NV{cc.upper()}KRM",
+            webhook_url=webhook_url,
+        )
+        for cc in COUNTRIES
+    ]
+
+
+class SandboxState:
+    def __init__(self, *, clock: SandboxClock, seed: str = "demo", webhook_url: str | None = None) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.seed_name = seed
+        self.initial_webhook_url = webhook_url
+        self.config = SandboxConfig()
+        self.faults = FaultInjector()
+        self.world = World(seed=seed)
+        self.hold_until: dict[int, float] = {}  # out-of-order webhooks: message id -> monotonic release time
+        self.wake = threading.Event()  # set when a webhook may be due, so the engine does not wait its tick
+        self.changes = 0  # bumped on every mutation; the engine snapshots when it moves
+
+    def reset(self, seed: str | None = None) -> None:
+        with self.lock:
+            self.seed_name = seed or self.seed_name
+            self.config = SandboxConfig()
+            self.faults.reset()
+            self.world = World(seed=self.seed_name)
+            self.hold_until.clear()
+            if self.seed_name == "demo":
+                for account in demo_accounts(self.initial_webhook_url):
+                    self.world.accounts[account.client_id] = account
+            self.changed()
+
+    def changed(self) -> None:
+        self.changes += 1
+
+    @staticmethod
+    def request_id() -> str:
+        return str(uuid.uuid4())
+
+    # -- snapshots (--state-dir) --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "version": SNAPSHOT_VERSION,
+                "seed": self.seed_name,
+                "world": to_jsonable(self.world),
+                "config": to_jsonable(self.config),
+            }
+
+    def save(self, path: Path) -> None:
+        write_json_atomic(path, self.snapshot())
+
+    def load(self, path: Path) -> bool:
+        """Restore a snapshot; False when there is none (or it is unreadable: start fresh then)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return False
+        if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
+            return False
+        try:
+            world = from_jsonable(World, data["world"])
+            config = from_jsonable(SandboxConfig, data.get("config") or {})
+        except (KeyError, TypeError, ValueError):
+            return False
+        with self.lock:
+            self.seed_name = str(data.get("seed") or self.seed_name)
+            self.world = world
+            self.config = config
+            self.faults.reset()
+            self.hold_until.clear()
+            for msg in world.webhooks:  # deliveries cut short by the restart are retried
+                if msg.state == "in_flight":
+                    msg.state = "pending"
+                msg.held = False
+            self.changed()
+        return True
