@@ -403,3 +403,15 @@ def test_rule_book_decides_like_the_list_it_was_built_from() -> None:
         assert decide(book, f, CANDIDATES, CARDS, NOW) == decide(rules, f, CANDIDATES, CARDS, NOW)
     assert [r.id for r in book.walk(202)] == ["shop-202", "merchant"]
     assert book.walk(202) is book.walk(202)
+
+
+def test_a_carrier_that_does_not_serve_the_postcode_is_left_out_naming_the_field() -> None:
+    nv = Candidate("acc-nv", "ninjavan", "std", info("ninjavan"))
+    other = Candidate("acc-x", "xcarrier", "std", info("xcarrier"))
+    pairs = (("acc-nv", "ninjavan", "3"), ("acc-x", "xcarrier", "9"))
+    cards = [card(a, c, "std", p, prefixes=("8",)) for a, c, p in pairs]
+    island = replace(DEST, postcode="89050")
+    d = decide([], facts(destination=island), [nv, other], cards, NOW)
+    assert d.chosen == other
+    [why] = [e.reason for e in d.excluded if e.account_id == "acc-nv"]
+    assert "outside the service area" in why and "recipient.postcode" in why

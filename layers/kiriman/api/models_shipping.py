@@ -16,8 +16,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from kiriman.api.models import Label, Name, StrictBody
 from kiriman.carriers.base import CARRIER_SLUGS
-from kiriman.domain.parcels import MINOR_UNITS
-from kiriman.domain.rating import Bracket, RateCard, Surcharges, VolumetricRule, Zone, normalise_postcode
+from kiriman.domain.parcels import MINOR_UNITS, normalise_postcode
+from kiriman.domain.rating import Bracket, RateCard, Surcharges, VolumetricRule, Zone
 from kiriman.domain.routing import Action, Conditions, Rule, Strategy
 from kiriman.domain.warehouses import MARKETS
 

@@ -7,6 +7,7 @@ converted at each carrier's edge (kg for Ninja Van, grams for Flash, satang for 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -116,6 +117,11 @@ class Parcel:
         return frozenset(i.sku for i in self.items if i.sku)
 
 
+def normalise_postcode(postcode: str) -> str:
+    """Spaces and dashes are formatting, not part of the code ("01310-100" and "01310100" are one CEP)."""
+    return postcode.replace(" ", "").replace("-", "").upper()
+
+
 @dataclass(frozen=True)
 class ServiceableArea:
     """Where a carrier delivers in one country: postcode prefixes, or named places (a location tree).
@@ -129,14 +135,17 @@ class ServiceableArea:
     excluded_postcode_prefixes: frozenset[str] = field(default_factory=frozenset)
     places: frozenset[str] = field(default_factory=frozenset)  # lower-case city / district / state names
     postcode_required: bool = True
+    postcode_pattern: str = ""  # the country's postcode format, e.g. six digits in Singapore
 
     def check(self, address: Address, prefix: str = "recipient") -> None:
         """Raise :class:`InvalidInput` naming the field that puts the address outside the area."""
         if address.country.upper() != self.country:
             raise InvalidInput(f"{prefix}.country", f"not served: {address.country}")
-        postcode = address.postcode.replace(" ", "")
+        postcode = normalise_postcode(address.postcode)
         if self.postcode_required and not postcode:
             raise InvalidInput(f"{prefix}.postcode", "required for this carrier in " + self.country)
+        if postcode and self.postcode_pattern and not re.fullmatch(self.postcode_pattern, postcode):
+            raise InvalidInput(f"{prefix}.postcode", f"{postcode} is not a {self.country} postcode")
         if postcode:
             if any(postcode.startswith(p) for p in self.excluded_postcode_prefixes):
                 raise InvalidInput(f"{prefix}.postcode", f"{postcode} is outside the carrier's service area")

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from kiriman.domain.errors import DomainError, FieldProblem
-from kiriman.domain.parcels import Address, Money, Parcel
+from kiriman.domain.parcels import Address, Money, Parcel, normalise_postcode
 
 VolumetricRule = Literal["full", "none", "half", "threshold_half"]
 ChargeKind = Literal["freight", "per_piece", "fuel", "remote_area", "cod_fee", "insurance"]
@@ -49,11 +49,6 @@ class NoRate(DomainError):
         self.reason_code: NoRateReason = reason_code
         self.reason = reason
         self.field = field
-
-
-def normalise_postcode(postcode: str) -> str:
-    """Spaces and dashes are formatting, not part of the code ("01310-100" and "01310100" are one CEP)."""
-    return postcode.replace(" ", "").replace("-", "").upper()
 
 
 class _PrefixSet:

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from kiriman.carriers import areas
 from kiriman.carriers.base import CarrierInfo
+from kiriman.domain.errors import InvalidInput
 from kiriman.domain.parcels import Address, Money, Parcel
 from kiriman.domain.rating import NoRate, Quote, RateCard, quote, select_card
 
@@ -346,6 +348,14 @@ def _sort_key(strategy: str) -> Callable[[Compared], tuple[Any, ...]]:
     return lambda c: (c.price.amount, c.quote.transit_days_max, c.candidate.account_id, c.candidate.service)
 
 
+def _outside_area(carrier: str, destination: Address) -> str | None:
+    try:
+        areas.check(carrier, destination)
+    except InvalidInput as exc:
+        return f"outside the service area: {exc.message}"
+    return None
+
+
 def decide(
     rules: Iterable[Rule] | RuleBook,
     facts: OrderFacts,
@@ -387,6 +397,8 @@ def decide(
             leave_out(c, "excluded by the rule")
         elif c.info is not None and country not in c.info.countries:
             leave_out(c, f"{c.carrier} does not deliver to {country}")
+        elif (outside := _outside_area(c.carrier, facts.destination)) is not None:
+            leave_out(c, outside)
         elif (
             strategy == "fastest"
             and facts.ship_by is not None
