@@ -159,56 +159,19 @@ def control(base: str, method: str, path: str, body: Any = None) -> Any:
     return json.loads(text) if text else None
 
 
-class NinjaVanHarness(Harness):
-    slug = "ninjavan"
+def _discover() -> dict[str, type[Harness]]:
+    """Each carrier brings ``tests/contract/harness_<slug>.py`` with ``HARNESS = <its Harness subclass>``."""
+    import importlib
 
-    def start(self) -> None:
-        from local.sandboxes.ninjavan.server import NinjaVanSandbox
-
-        self.sandbox = NinjaVanSandbox(clock_file=self.clock_file, seed="demo")
-        self.sandbox.start()
-        accounts = control(self.sandbox.control_url, "GET", "/accounts")
-        listed = accounts["accounts"] if isinstance(accounts, dict) else accounts
-        self._acct = next(a for a in listed if "sg" in [c.lower() for c in a["countries"]])
-        control(self.sandbox.control_url, "POST", "/webhook-config", {"url": self.receiver.url})
-
-    def stop(self) -> None:
-        self.sandbox.stop()
-        super().stop()
-
-    @property
-    def base_url(self) -> str:
-        return str(self.sandbox.base_url)
-
-    def account(self) -> AccountConfig:
-        return AccountConfig("ca_nv_sg", "ninjavan", "SG", "production",
-                             {"shipper_prefix": self._acct["shipper_prefix"]})
-
-    def credentials(self) -> dict[str, str]:
-        return {"client_id": self._acct["client_id"], "client_secret": self._acct["client_secret"]}
-
-    def throttle_next(self, count: int, retry_after_s: int) -> None:
-        control(self.sandbox.control_url, "POST", "/faults",
-                {"throttle": {"count": count, "retry_after_s": retry_after_s}})
-
-    def fail_after_create(self, count: int) -> None:
-        control(self.sandbox.control_url, "POST", "/faults", {"create_then_fail": count})
-
-    def reset_faults(self) -> None:
-        control(self.sandbox.control_url, "DELETE", "/faults")
-
-    def purchases(self, package: PackageRef) -> int:
-        ledger = control(self.sandbox.control_url, "GET", "/ledger")
-        key = "|".join((str(package.shop_id), package.order_sn, package.package_number, package.leg))
-        return int(ledger["purchases_by_package"].get(key, 0))
-
-    def invalid_request(self, req: ShipmentRequest) -> tuple[ShipmentRequest, str]:
-        from dataclasses import replace
-
-        return replace(req, recipient=replace(req.recipient, line1="")), "to.address.address1"
+    found: dict[str, type[Harness]] = {}
+    for path in sorted(Path(__file__).parent.glob("harness_*.py")):
+        module = importlib.import_module(f"tests.contract.{path.stem}")
+        harness: type[Harness] = module.HARNESS
+        found[harness.slug] = harness
+    return found
 
 
-HARNESSES: dict[str, type[Harness]] = {"ninjavan": NinjaVanHarness}
+HARNESSES: dict[str, type[Harness]] = _discover()
 
 
 @contextmanager

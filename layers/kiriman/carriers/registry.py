@@ -2,17 +2,18 @@
 
 A shipment always records the account it used, and adapters are built from that account, never from a
 carrier's name alone. Hosts are settings: ``endpoints`` (from the environment) overrides a carrier's
-host, which is how the local stack points adapters at its sandboxes.
+host, which is how the local stack points adapters at its sandboxes. Each carrier package's ``client``
+module exposes ``ADAPTER`` (the class) next to its ``info`` module (see :mod:`kiriman.carriers.catalog`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kiriman.carriers.base import AccountConfig, Carrier, CarrierInfo
-from kiriman.carriers.ninjavan import client as ninjavan
-from kiriman.carriers.ninjavan import info as ninjavan_info
+from kiriman.carriers.catalog import CARRIERS
 from kiriman.carriers.transport import CarrierHttp
 from kiriman.retry import RetryPolicy
 
@@ -27,9 +28,14 @@ class Entry:
     request_id_header: str = ""
 
 
-REGISTRY: dict[str, Entry] = {
-    "ninjavan": Entry(ninjavan_info.INFO, ninjavan.NinjaVan, ninjavan_info.HOSTS, "x-nv-request-id"),
-}
+def _entry(slug: str) -> Entry:
+    info_module = importlib.import_module(f"kiriman.carriers.{slug}.info")
+    client_module = importlib.import_module(f"kiriman.carriers.{slug}.client")
+    return Entry(CARRIERS[slug], client_module.ADAPTER, info_module.HOSTS,
+                 getattr(info_module, "REQUEST_ID_HEADER", ""))
+
+
+REGISTRY: dict[str, Entry] = {slug: _entry(slug) for slug in CARRIERS}
 
 
 def build(

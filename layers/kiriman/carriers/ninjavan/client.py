@@ -135,3 +135,6 @@ class NinjaVan:
 
     def webhook_ack(self, events: list[TrackingEvent]) -> WebhookAck:
         return WebhookAck(status=200, body="", content_type="text/plain")
+
+
+ADAPTER = NinjaVan

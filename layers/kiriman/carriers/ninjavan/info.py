@@ -22,3 +22,4 @@ INFO = CarrierInfo(
     webhook_signature_header=SIGNATURE_HEADER,
     docs="https://api-docs.ninjavan.co/en",
 )
+REQUEST_ID_HEADER = "x-nv-request-id"
