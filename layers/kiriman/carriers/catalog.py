@@ -16,10 +16,12 @@ from kiriman.carriers.base import CARRIER_SLUGS, CarrierInfo
 def _load() -> dict[str, CarrierInfo]:
     found: dict[str, CarrierInfo] = {}
     for slug in CARRIER_SLUGS:
-        name = f"kiriman.carriers.{slug}.info"
-        if importlib.util.find_spec(f"kiriman.carriers.{slug}") is None or importlib.util.find_spec(name) is None:
+        package = f"kiriman.carriers.{slug}"
+        if importlib.util.find_spec(package) is None:
             continue
-        found[slug] = importlib.import_module(name).INFO
+        if any(importlib.util.find_spec(f"{package}.{m}") is None for m in ("info", "client")):
+            continue  # a carrier joins when both halves are there
+        found[slug] = importlib.import_module(f"{package}.info").INFO
     return found
 
 
