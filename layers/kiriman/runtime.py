@@ -95,6 +95,10 @@ class Runtime(Generic[S]):
                              timeout_s=s.carrier_timeout_s, deadline_s=s.carrier_deadline_s)
 
         def build(account: AccountConfig, credentials: Any) -> Carrier:
+            if account.carrier == "shopee":  # speaks through the shop's Shopee authorization
+                from kiriman.carriers.shopee.client import ShopeeLogistics
+
+                return ShopeeLogistics(account, self.shopee)
             return registry.build(account, credentials, s.carrier_endpoints, policy)
 
         return build
