@@ -110,6 +110,10 @@ class Harness:
         """The next creations happen at the carrier but the client sees a failure."""
         raise NotImplementedError
 
+    def next_create_error(self, status: int, count: int) -> None:
+        """The next ``count`` create calls fail with HTTP ``status`` before the carrier acts on them."""
+        raise NotImplementedError
+
     def purchases(self, package: PackageRef) -> int:
         """How many labels the carrier's ledger holds for one package and leg, across references."""
         raise NotImplementedError

@@ -43,6 +43,10 @@ class NinjaVanHarness(Harness):
     def fail_after_create(self, count: int) -> None:
         control(self.sandbox.control_url, "POST", "/faults", {"create_then_fail": count})
 
+    def next_create_error(self, status: int, count: int) -> None:
+        control(self.sandbox.control_url, "POST", "/faults", {"next_errors": [
+            {"path_contains": "/orders", "method": "POST", "status": status, "count": count}]})
+
     def reset_faults(self) -> None:
         control(self.sandbox.control_url, "DELETE", "/faults")
 

@@ -586,3 +586,57 @@ def test_delete_rule(store: Any) -> None:
     assert store.delete_rule("mB", "rl_1") is False
     assert store.delete_rule("mA", "rl_1") is True
     assert store.delete_rule("mA", "rl_1") is False
+
+
+# --- purchase claims -------------------------------------------------------------------------------
+def _claim(state: str = "CLAIMED", version: int = 0, attempt: int = 1) -> Any:
+    from kiriman.carriers.base import PackageRef
+    from kiriman.domain.purchases import Claim, ClaimState
+
+    return Claim(PackageRef(1, "SN1", "PKG1"), attempt, "mA", ClaimState(state), "ninjavan", "ca_1", "KREF", 1.0,
+                 1.0 + version, version=version)
+
+
+def test_create_claim(store: Any) -> None:
+    assert store.create_claim(_claim()) is True
+    assert store.create_claim(_claim()) is False  # one claim per package, leg and attempt
+    assert store.create_claim(_claim(attempt=2)) is True
+
+
+def test_get_claim(store: Any) -> None:
+    from kiriman.carriers.base import PackageRef
+
+    store.create_claim(_claim())
+    assert store.get_claim(PackageRef(1, "SN1", "PKG1"), 1) == _claim()
+    assert store.get_claim(PackageRef(1, "SN1", "PKG1", "return:R1"), 1) is None
+
+
+def test_move_claim(store: Any) -> None:
+    store.create_claim(_claim())
+    assert store.move_claim(_claim("CALLING", 1)) is True
+    assert store.move_claim(_claim("CALLING", 1)) is False  # a second worker that read version 0 loses
+    assert store.move_claim(_claim("BOUGHT", 2)) is True
+
+
+def test_current_attempt(store: Any) -> None:
+    from kiriman.carriers.base import PackageRef
+
+    assert store.current_attempt(PackageRef(1, "SN1", "PKG1")) == 1
+
+
+def test_advance_attempt(store: Any) -> None:
+    from kiriman.carriers.base import PackageRef
+
+    pkg = PackageRef(1, "SN1", "PKG1")
+    assert store.advance_attempt(pkg, 1) == 2
+    assert store.advance_attempt(pkg, 1) == 2
+    assert store.advance_attempt(pkg, 2) == 3
+
+
+def test_claims_by_state(store: Any) -> None:
+    store.create_claim(_claim())
+    store.move_claim(_claim("FAILED", 1))
+    items, _ = store.claims_by_state("mA", "FAILED", 10, None)
+    assert [c.state.value for c in items] == ["FAILED"]
+    assert store.claims_by_state("mA", "CLAIMED", 10, None)[0] == []
+    assert store.claims_by_state("mB", "FAILED", 10, None)[0] == []

@@ -180,3 +180,19 @@ RULE_PREFIX = "RULE#"
 
 def rule_sk(rule_id: str) -> str:
     return f"{RULE_PREFIX}{rule_id}"
+
+
+def purchase_pk(identity: str) -> str:
+    """All attempts of one package and leg live together: ``PURCHASE#KRM1|shop|order_sn|package|leg``."""
+    return f"PURCHASE#{identity}"
+
+
+PURCHASE_HEAD_SK = "HEAD"
+
+
+def purchase_sk(attempt: int) -> str:
+    return f"ATTEMPT#{attempt:04d}"
+
+
+def purchases_by_state_gsi1pk(merchant_id: str, state: str) -> str:
+    return f"MERCHANT#{merchant_id}#PURCHASES#{state}"

@@ -154,6 +154,34 @@ class RuleItem(Entity, discriminator="RoutingRule"):
     updated_at = NumberAttribute()
 
 
+class PurchaseClaimItem(Entity, discriminator="PurchaseClaim"):
+    """One purchase attempt of one package and leg; GSI1 lists a merchant's claims by state."""
+
+    merchant_id = UnicodeAttribute()
+    shop_id = NumberAttribute()
+    order_sn = UnicodeAttribute()
+    package_number = UnicodeAttribute()
+    leg = UnicodeAttribute()
+    attempt = NumberAttribute()
+    state = UnicodeAttribute()
+    carrier = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    calling_until = NumberAttribute(null=True)
+    tracking_number = UnicodeAttribute(default="")
+    error = JSONAttribute(null=True)
+    raw = JSONAttribute(null=True)
+    calls = NumberAttribute(default=0)
+
+
+class PurchaseHeadItem(Entity, discriminator="PurchaseHead"):
+    """The attempt number in force for a package and leg (raised after a void or a permanent failure)."""
+
+    attempt = NumberAttribute(default=1)
+
+
 class AuditItem(Entity, discriminator="Audit"):
     audit_id = UnicodeAttribute()
     at = NumberAttribute()

@@ -19,6 +19,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from kiriman.carriers.base import PackageRef
 from kiriman.clock import Clock
 from kiriman.domain.access import Role
 from kiriman.domain.audit import AuditEntry, AuditQuery
@@ -27,6 +28,7 @@ from kiriman.domain.due import DueTask
 from kiriman.domain.errors import Conflict, InvalidInput
 from kiriman.domain.merchants import ApiKey, Merchant, User
 from kiriman.domain.orders import Order, Package
+from kiriman.domain.purchases import Claim, ClaimState
 from kiriman.domain.rate_cards import RateCardRecord
 from kiriman.domain.rule_book import RuleRecord
 from kiriman.domain.shops import Shop
@@ -41,6 +43,8 @@ from kiriman.storage.models import (
     MerchantItem,
     OneTimeItem,
     OrderItem,
+    PurchaseClaimItem,
+    PurchaseHeadItem,
     RateCardItem,
     RuleItem,
     ShopItem,
@@ -384,6 +388,87 @@ class Store:
     def _rule(i: RuleItem) -> RuleRecord:
         return RuleRecord(i.rule_id, i.owner_merchant_id, int(i.priority), int(i.shop_id) if i.shop_id else None,
                           dict(i.body or {}), i.created_at, i.updated_at, int(i.version or 0))
+
+    # --- purchase claims ----------------------------------------------------------------------
+    def create_claim(self, claim: Claim) -> bool:
+        """Claim a purchase attempt; False when it is already claimed (by anyone, in any state)."""
+        try:
+            self._claim_item(claim).save(condition=PurchaseClaimItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get_claim(self, package: PackageRef, attempt: int) -> Claim | None:
+        try:
+            item = PurchaseClaimItem.get(keys.purchase_pk(package.identity), keys.purchase_sk(attempt),
+                                         consistent_read=True)
+        except PurchaseClaimItem.DoesNotExist:
+            return None
+        return self._claim(item)
+
+    def move_claim(self, claim: Claim) -> bool:
+        """Write the claim's next state if nobody moved it since the version the worker read."""
+        try:
+            self._claim_item(claim).save(condition=PurchaseClaimItem.version == claim.version - 1)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def current_attempt(self, package: PackageRef) -> int:
+        try:
+            head = PurchaseHeadItem.get(keys.purchase_pk(package.identity), keys.PURCHASE_HEAD_SK,
+                                        consistent_read=True)
+        except PurchaseHeadItem.DoesNotExist:
+            return 1
+        return int(head.attempt or 1)
+
+    def advance_attempt(self, package: PackageRef, from_attempt: int) -> int:
+        """Move to attempt ``from_attempt + 1`` once (two operators clicking retry make one new attempt)."""
+        head = PurchaseHeadItem(keys.purchase_pk(package.identity), keys.PURCHASE_HEAD_SK, attempt=from_attempt + 1)
+        try:
+            head.save(condition=PurchaseHeadItem.PK.does_not_exist() if from_attempt == 1
+                      else PurchaseHeadItem.attempt == from_attempt)
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+        return self.current_attempt(package)
+
+    def claims_by_state(
+        self, merchant_id: str, state: str, limit: int, cursor: str | None
+    ) -> tuple[list[Claim], str | None]:
+        """A merchant's purchase claims in one state, most recently changed first (needs-attention lists)."""
+        result = PurchaseClaimItem.gsi1.query(
+            keys.purchases_by_state_gsi1pk(merchant_id, state), scan_index_forward=False, limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        items = [self._claim(i) for i in result if isinstance(i, PurchaseClaimItem)]
+        return items, encode_cursor(result.last_evaluated_key)
+
+    @staticmethod
+    def _claim_item(c: Claim) -> PurchaseClaimItem:
+        p = c.package
+        return PurchaseClaimItem(
+            keys.purchase_pk(p.identity), keys.purchase_sk(c.attempt), merchant_id=c.merchant_id, shop_id=p.shop_id,
+            order_sn=p.order_sn, package_number=p.package_number, leg=p.leg, attempt=c.attempt, state=c.state.value,
+            carrier=c.carrier, account_id=c.account_id, reference=c.reference, created_at=c.created_at,
+            updated_at=c.updated_at, calling_until=c.calling_until, tracking_number=c.tracking_number,
+            error=dict(c.error) or None, raw=dict(c.raw) or None, calls=c.calls, version=c.version,
+            GSI1PK=keys.purchases_by_state_gsi1pk(c.merchant_id, c.state.value), GSI1SK=f"{c.updated_at:014.3f}",
+        )
+
+    @staticmethod
+    def _claim(i: PurchaseClaimItem) -> Claim:
+        return Claim(
+            package=PackageRef(int(i.shop_id), i.order_sn, i.package_number, i.leg), attempt=int(i.attempt),
+            merchant_id=i.merchant_id, state=ClaimState(i.state), carrier=i.carrier, account_id=i.account_id,
+            reference=i.reference, created_at=i.created_at, updated_at=i.updated_at, calling_until=i.calling_until,
+            tracking_number=i.tracking_number or "", error=dict(i.error or {}), raw=dict(i.raw or {}),
+            calls=int(i.calls or 0), version=int(i.version or 0),
+        )
 
     # --- audit ------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
