@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiriman.carriers.base import PackageRef
+from kiriman.carriers.base import CarrierUnavailable, PackageRef
 from kiriman.clock import FixedClock
 from kiriman.domain.purchases import ClaimState, PurchaseInProgress, purchase, reference_for
 from tests.contract.harness import HARNESSES, Harness, running
@@ -120,7 +120,7 @@ def test_a_5xx_before_the_carrier_acted_is_bought_on_the_next_delivery(
     """Nothing was sold: re-sending the same reference buys it, for every carrier (Flash included)."""
     pkg = package()
     carrier.next_create_error(503, 10)
-    with pytest.raises(Exception):
+    with pytest.raises(CarrierUnavailable):
         buy(store, carrier, pkg, clock)
     carrier.reset_faults()
     clock.advance(61)
