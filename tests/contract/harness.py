@@ -118,6 +118,10 @@ class Harness:
         """How many labels the carrier's ledger holds for one package and leg, across references."""
         raise NotImplementedError
 
+    def active_purchases(self, package: PackageRef) -> int:
+        """Purchases for one package and leg that were not cancelled."""
+        raise NotImplementedError
+
     def reset_faults(self) -> None:
         raise NotImplementedError
 

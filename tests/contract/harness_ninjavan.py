@@ -55,6 +55,11 @@ class NinjaVanHarness(Harness):
         key = "|".join((str(package.shop_id), package.order_sn, package.package_number, package.leg))
         return int(ledger["purchases_by_package"].get(key, 0))
 
+    def active_purchases(self, package: PackageRef) -> int:
+        ledger = control(self.sandbox.control_url, "GET", "/ledger")
+        key = "|".join((str(package.shop_id), package.order_sn, package.package_number, package.leg))
+        return int(ledger["active_purchases_by_package"].get(key, 0))
+
     def invalid_request(self, req: ShipmentRequest) -> tuple[ShipmentRequest, str]:
         return replace(req, recipient=replace(req.recipient, line1="")), "to.address.address1"
 

@@ -165,3 +165,19 @@ def test_needs_attention_lists_failed_claims(store: Any, carrier: Harness, clock
     items, _ = store.claims_by_state("mer_1", "FAILED", 10, None)
     assert pkg in [c.package for c in items]
 
+
+
+def test_void_then_buy_again_under_the_next_attempt(store: Any, carrier: Harness, clock: FixedClock) -> None:
+    from kiriman.domain.purchases import void
+
+    pkg = package()
+    first = buy(store, carrier, pkg, clock)
+    adapter = carrier.adapter()
+    if "cancel" not in adapter.info.operations:
+        pytest.skip("the carrier has no void")
+    voided = void(store, adapter, pkg, clock, "buyer changed the address")
+    assert voided.at_carrier and voided.claim.state == ClaimState.VOIDED and voided.next_attempt == 2
+    second = buy(store, carrier, pkg, clock)
+    assert second.created and second.claim.attempt == 2
+    assert second.claim.tracking_number != first.claim.tracking_number
+    assert carrier.purchases(pkg) == 2 and carrier.active_purchases(pkg) == 1

@@ -143,3 +143,27 @@ def test_shopee_errors_are_typed(world: tuple[Any, ShopeeClient, int, list[str]]
     with pytest.raises(CarrierUnavailable) as err:
         nv.create_shipment(request(shop_id, sns[2], package_number(sb, sns[2])))
     assert err.value.retryable
+
+
+def test_voiding_a_shopee_arrangement_never_cancels_the_order(
+    world: tuple[Any, ShopeeClient, int, list[str]], aws: dict[str, Any]
+) -> None:
+    from kiriman.clock import FixedClock
+    from kiriman.domain.purchases import ClaimState, purchase, void
+    from kiriman.storage.models import bind
+    from kiriman.storage.repository import Store
+
+    sb, client, shop_id, sns = world
+    bind(aws["table"], "ap-southeast-1", None)
+    clock = FixedClock()
+    store = Store(clock)
+    nv = adapter(sb, client, shop_id)
+    req = request(shop_id, sns[0], package_number(sb, sns[0]))
+    bought = purchase(store, nv, req, "mer_1", clock, call_budget_s=60)
+    assert bought.claim.state == ClaimState.BOUGHT and bought.claim.reference == req.package.identity
+    before = order_status(sb, sns[0])
+    voided = void(store, nv, req.package, clock, "channel changed")
+    assert voided.claim.state == ClaimState.VOIDED and voided.at_carrier is False
+    assert order_status(sb, sns[0]) == before
+    calls = control(sb, "GET", "/ledger?include=calls")["calls"]
+    assert not [c for c in calls if "cancel" in c["path"]]

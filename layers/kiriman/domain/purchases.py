@@ -86,6 +86,7 @@ class ClaimStore(Protocol):
         """Write ``claim`` if the stored version is ``claim.version - 1``; False if someone moved it first."""
         ...
     def current_attempt(self, package: PackageRef) -> int: ...
+    def advance_attempt(self, package: PackageRef, from_attempt: int) -> int: ...
 
 
 class PurchaseInProgress(Exception):
@@ -225,3 +226,34 @@ def _park(store: ClaimStore, claim: Claim, clock: Clock, why: str) -> Claim:
         if current is not None:
             return current
     return parked
+
+
+@dataclass(frozen=True)
+class Voided:
+    claim: Claim
+    at_carrier: bool  # False: the carrier has no void (Shopee logistics); only our record changed
+    next_attempt: int
+
+
+def void(store: ClaimStore, carrier: Carrier, package: PackageRef, clock: Clock, reason: str) -> Voided:
+    """Void the bought label of ``package`` before handover, then open the next attempt.
+
+    A carrier without a void operation is never asked through another door: for Shopee logistics the
+    only undo would be ``cancel_order``, which cancels the buyer's order, so the void is recorded here
+    and nothing is sent to Shopee.
+    """
+    attempt = store.current_attempt(package)
+    claim = store.get_claim(package, attempt)
+    if claim is None or claim.state != ClaimState.BOUGHT:
+        raise Conflict(f"nothing bought to void for {package.identity} (attempt {attempt})")
+    at_carrier = True
+    try:
+        carrier.cancel(claim.tracking_number)
+    except NotSupported:
+        at_carrier = False
+    voided = _next(claim, state=ClaimState.VOIDED, updated_at=clock.time(),
+                   error={"code": "voided", "message": reason, "at_carrier": at_carrier})
+    if not store.move_claim(voided):
+        raise Conflict(f"claim {claim.key} moved while voiding; read it again")
+    nxt = store.advance_attempt(package, attempt)
+    return Voided(voided, at_carrier, nxt)
