@@ -9,6 +9,7 @@ from __future__ import annotations
 from kiriman.wiring import (
     Access,
     AuthorizerTrigger,
+    BusTrigger,
     Function,
     HttpTrigger,
     Manifest,
@@ -19,6 +20,8 @@ from kiriman.wiring import (
 )
 
 PUBLIC = True
+# One purchase queue per carrier adapter (kiriman.domain.fulfilment.queue_for).
+PURCHASE_QUEUES = tuple(f"purchase-{slug}" for slug in ("shopee", "ninjavan", "jnt", "flash", "fourpx"))
 
 MANIFEST = Manifest(
     functions=(
@@ -132,6 +135,29 @@ MANIFEST = Manifest(
             memory_mb=256,
             timeout_s=60,
             access=Access(table="write", due_dispatch=True),
+        ),
+        Function(
+            name="fulfil",
+            description="PackageReadyToShip: allocate a warehouse, rate and route, queue one purchase job.",
+            settings="kiriman.settings:FulfilSettings",
+            triggers=(BusTrigger(detail_types=("PackageReadyToShip",)),),
+            memory_mb=512,
+            timeout_s=30,
+            access=Access(table="write", kms=True, secrets=("shopee",), send_queues=PURCHASE_QUEUES),
+        ),
+        Function(
+            name="label_purchase",
+            description="Buys one label per message exactly once, stores it, hands the tracking number to Shopee.",
+            settings="kiriman.settings:LabelPurchaseSettings",
+            # One queue per carrier, each with its own concurrency: a carrier's rate limit is its own.
+            triggers=tuple(
+                QueueTrigger(queue=q, batch_size=1, batching_window_s=0, max_receive_count=6, max_concurrency=2)
+                for q in PURCHASE_QUEUES
+            ),
+            memory_mb=512,
+            timeout_s=60,
+            access=Access(table="write", bucket="write", kms=True, secrets=("shopee",), carrier_accounts="read",
+                          send_queues=PURCHASE_QUEUES),
         ),
     ),
     due_kinds={"token_refresh": "shop-sync"},

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from kiriman.clock import Clock, SystemClock
 from kiriman.settings import (
     Base,
+    BucketSettings,
     BusSettings,
     CarrierSettings,
     KmsSettings,
@@ -102,6 +103,14 @@ class Runtime(Generic[S]):
             return registry.build(account, credentials, s.carrier_endpoints, policy)
 
         return build
+
+    @cached_property
+    def labels(self) -> Any:
+        from kiriman.adapters.aws import S3Labels
+
+        if not isinstance(self.settings, BucketSettings):
+            raise RuntimeError("this function has no bucket access")
+        return S3Labels(self.client("s3"), self.settings.bucket_name)
 
     @cached_property
     def cipher(self) -> Any:

@@ -81,6 +81,18 @@ class CarrierSettings(TableSettings, SecretSettings, KmsSettings):
     credentials_cache_s: float = Field(300.0, ge=0)
 
 
+class BucketSettings(Base):
+    bucket_name: str = Field(min_length=3)
+
+
+class FulfilSettings(ShopeeSettings, CarrierSettings, QueueSettings):
+    """PackageReadyToShip -> allocate, rate and route, queue one purchase job per package."""
+
+
+class LabelPurchaseSettings(ShopeeSettings, CarrierSettings, BucketSettings):
+    """One purchase per message: claim, buy, store the label, tell Shopee."""
+
+
 class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings):
     # Bodies larger than this get 413 before any parsing.
     max_body_bytes: int = Field(256 * 1024, ge=1024)

@@ -18,7 +18,10 @@ class SqsDispatcher:
         self._client = client
         self._urls = queue_urls
 
-    def send(self, queue: str, messages: list[dict[str, Any]]) -> None:
+    def send(self, queue: str, messages: list[dict[str, Any]], delay_s: int = 0) -> None:
+        """``delay_s`` (0..900, SQS's limit) holds the messages back: how a throttled job waits without
+        burning a receive count."""
+        delay = max(0, min(900, int(delay_s)))
         try:
             url = self._urls[queue]
         except KeyError as exc:
@@ -27,7 +30,10 @@ class SqsDispatcher:
             chunk = messages[start : start + 10]
             resp = self._client.send_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(n), "MessageBody": json.dumps(m, sort_keys=True)} for n, m in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(n), "MessageBody": json.dumps(m, sort_keys=True), "DelaySeconds": delay}
+                    for n, m in enumerate(chunk)
+                ],
             )
             if resp.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(resp['Failed'])} message(s) for {queue}: {resp['Failed'][0]}")
@@ -138,3 +144,18 @@ class SecretsVault:
         self._cache.pop(name, None)
         with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
             self._client.delete_secret(SecretId=self._prefix + name, RecoveryWindowInDays=7)
+
+
+class S3Labels:
+    """Labels as the carrier sent them (PDF), one object per purchase attempt; the bucket encrypts them."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put_label(self, key: str, label: Any) -> str:
+        content_type = {"pdf": "application/pdf", "zpl": "text/plain", "png": "image/png"}.get(label.format,
+                                                                                            "application/octet-stream")
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=label.content, ContentType=content_type,
+                                Metadata={"tracking-number": label.tracking_number, "size": label.size})
+        return key

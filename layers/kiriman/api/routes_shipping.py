@@ -18,16 +18,15 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from kiriman.api.envelope import JSON
 from kiriman.api.idempotency import idempotent
 from kiriman.api.models import Deleted, Page, StrictBody, Text
-from kiriman.api.models_shipping import RateCardBody, RuleBody
 from kiriman.api.resolver import acting, requires, runtime
 from kiriman.domain import orders, quoting, rate_cards, rule_book
 from kiriman.domain.access import Permission
 from kiriman.domain.errors import InvalidInput
 from kiriman.domain.parcels import Address, Dimensions, Item, Money, Parcel
 from kiriman.domain.rate_cards import RateCardRecord
-from kiriman.domain.rating import RateCard
-from kiriman.domain.routing import OrderFacts, Rule
+from kiriman.domain.routing import OrderFacts
 from kiriman.domain.rule_book import RuleRecord
+from kiriman.schemas.shipping import RateCardBody, RuleBody, decode_card, decode_rule
 
 router = Router()
 MerchantQuery = Annotated[
@@ -40,15 +39,6 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 
 def _owner(merchant_id: str | None) -> str | None:
     return acting(merchant_id, required=False)
-
-
-def decode_card(record: RateCardRecord, carrier: str) -> RateCard:
-    return RateCardBody.model_validate(record.body).to_domain(record.card_id, record.owner or "", carrier,
-                                                              record.version)
-
-
-def decode_rule(record: RuleRecord) -> Rule:
-    return RuleBody.model_validate(record.body).to_domain(record.rule_id)
 
 
 # --- rate cards -----------------------------------------------------------------------------------

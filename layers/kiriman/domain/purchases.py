@@ -248,7 +248,7 @@ def void(store: ClaimStore, carrier: Carrier, package: PackageRef, clock: Clock,
         raise Conflict(f"nothing bought to void for {package.identity} (attempt {attempt})")
     at_carrier = True
     try:
-        carrier.cancel(claim.tracking_number)
+        carrier.cancel(claim.tracking_number, package)
     except NotSupported:
         at_carrier = False
     voided = _next(claim, state=ClaimState.VOIDED, updated_at=clock.time(),

@@ -23,6 +23,7 @@ from kiriman.carriers.base import (
     CreatedShipment,
     Label,
     NotSupported,
+    PackageRef,
     Pickup,
     PickupRequest,
     ShipmentNotFound,
@@ -109,16 +110,16 @@ class NinjaVan:
         return CreatedShipment(carrier=mapping.CARRIER, account_id=self.account_id, reference=reference,
                                tracking_number=tn)
 
-    def get_label(self, tracking_number: str) -> Label:
+    def get_label(self, tracking_number: str, package: PackageRef | None = None) -> Label:
         resp = self._call("GET", "/2.0/reports/waybill", params={"tid": tracking_number})
         if not resp.content.startswith(b"%PDF"):
             raise CarrierError(mapping.CARRIER, "waybill is not a PDF", code="bad_label")
         return Label(content=resp.content, format="pdf", size="A6", tracking_number=tracking_number)
 
-    def cancel(self, tracking_number: str) -> None:
+    def cancel(self, tracking_number: str, package: PackageRef | None = None) -> None:
         self._call("DELETE", f"/2.2/orders/{tracking_number}")
 
-    def track(self, tracking_number: str) -> list[TrackingEvent]:
+    def track(self, tracking_number: str, package: PackageRef | None = None) -> list[TrackingEvent]:
         resp = self._call("GET", f"/1.0/orders/tracking-events/{tracking_number}")
         return mapping.events_from_pull(resp.json(), tracking_number)
 

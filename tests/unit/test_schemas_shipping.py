@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from kiriman.api.envelope import problems_from_pydantic
-from kiriman.api.models_shipping import RateCardBody, RateCardDoc, RuleBody, RuleDoc
 from kiriman.domain.parcels import Address, Item, Money, Parcel
 from kiriman.domain.rating import quote
 from kiriman.domain.routing import Action, Conditions, Rule
+from kiriman.schemas.shipping import RateCardBody, RateCardDoc, RuleBody, RuleDoc
 
 CARD: dict[str, Any] = {
     "account_id": "jnt-my-1",

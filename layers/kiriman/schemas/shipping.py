@@ -17,8 +17,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from kiriman.api.models import Label, Name, StrictBody
 from kiriman.carriers.base import CARRIER_SLUGS
 from kiriman.domain.parcels import MINOR_UNITS, normalise_postcode
+from kiriman.domain.rate_cards import RateCardRecord
 from kiriman.domain.rating import Bracket, RateCard, Surcharges, VolumetricRule, Zone
 from kiriman.domain.routing import Action, Conditions, Rule, Strategy
+from kiriman.domain.rule_book import RuleRecord
 from kiriman.domain.warehouses import MARKETS
 
 Ident = Annotated[
@@ -459,6 +461,16 @@ class RuleDoc(RuleBody):
         )
 
 
+def decode_card(record: RateCardRecord, carrier: str) -> RateCard:
+    """A stored rate-card version back to the domain card (validated again: the schema may have moved on)."""
+    return RateCardBody.model_validate(record.body).to_domain(record.card_id, record.owner or "", carrier,
+                                                              record.version)
+
+
+def decode_rule(record: RuleRecord) -> Rule:
+    return RuleBody.model_validate(record.body).to_domain(record.rule_id)
+
+
 __all__ = [
     "ActionBody",
     "BracketBody",
@@ -469,4 +481,6 @@ __all__ = [
     "RuleDoc",
     "SurchargesBody",
     "ZoneBody",
+    "decode_card",
+    "decode_rule",
 ]

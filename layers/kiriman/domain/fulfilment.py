@@ -1,0 +1,300 @@
+"""From a READY_TO_SHIP package to a bought label that Shopee knows about.
+
+``plan`` (the ``fulfil`` function, on the PackageReadyToShip event) allocates a warehouse, decides who
+ships the package — Shopee's own logistics when the buyer's channel is integrated, otherwise the
+merchant's rules over the rated carrier accounts — and queues one purchase job on that carrier's queue.
+``buy`` (the ``label_purchase`` function) runs the claim machine, stores the label, and hands the
+tracking number back to Shopee for non-integrated channels (``v2.logistics.ship_order`` with
+``non_integrated.tracking_number``, Shopee's "Order Management" guide §8.3.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from kiriman.carriers.base import Carrier, Label, PackageRef, ShipmentRequest
+from kiriman.clock import Clock
+from kiriman.domain import purchases
+from kiriman.domain.orders import Order
+from kiriman.domain.parcels import Address
+from kiriman.domain.purchases import ClaimState, ClaimStore, Outcome
+from kiriman.domain.quoting import Pricing, order_facts, rate
+from kiriman.domain.warehouses import Warehouse
+
+QUEUE_PREFIX = "purchase-"
+INTEGRATED_SERVICES = ("pickup", "dropoff")
+TRACKING_POLL_S = 300.0  # Shopee's guide: poll get_tracking_number at intervals of 5 minutes or more
+
+
+def queue_for(carrier: str) -> str:
+    return f"{QUEUE_PREFIX}{carrier}"
+
+
+@dataclass(frozen=True)
+class PurchaseJob:
+    """One message on a carrier's purchase queue."""
+
+    merchant_id: str
+    shop_id: int
+    order_sn: str
+    package_number: str
+    leg: str
+    carrier: str
+    account_id: str
+    service: str
+    warehouse_id: str | None
+    warehouse_owner: str | None
+    explanation: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def package(self) -> PackageRef:
+        return PackageRef(self.shop_id, self.order_sn, self.package_number, self.leg)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "explanation": dict(self.explanation)}
+
+    @staticmethod
+    def from_json(d: Mapping[str, Any]) -> PurchaseJob:
+        return PurchaseJob(**{k: d[k] for k in PurchaseJob.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Why a package could not be sent to purchase; shown to the merchant with what to fix."""
+
+    code: str  # no_warehouse | no_carrier | order_not_ready
+    message: str
+    explanation: Mapping[str, Any] = field(default_factory=dict)
+
+
+def allocate(warehouses: list[Warehouse], market: str) -> Warehouse | None:
+    """The merchant's own active warehouse serving the market first, then the forwarder's."""
+    serving = [w for w in warehouses if w.active and market.upper() in w.markets]
+    serving.sort(key=lambda w: (w.owner is None, w.created_at, w.warehouse_id))
+    return serving[0] if serving else None
+
+
+def sender_of(w: Warehouse) -> Address:
+    a = w.address
+    return Address(name=a.name, country=a.country, line1=a.line1, line2=a.line2 or "", city=a.city,
+                   state=a.state or "", postcode=a.postcode, phone=a.phone)
+
+
+def plan(order: Order, package_number: str, warehouses: list[Warehouse], integrated: bool, pricing: Pricing,
+         clock: Clock) -> PurchaseJob | Attention:
+    if order.order_status != "READY_TO_SHIP":
+        return Attention("order_not_ready", f"order is {order.order_status}")
+    warehouse = allocate(warehouses, order.region)
+    if warehouse is None:
+        return Attention("no_warehouse", f"no active warehouse serves {order.region}; add one or add the market")
+
+    def job(carrier: str, account_id: str, service: str, explanation: Mapping[str, Any]) -> PurchaseJob:
+        return PurchaseJob(order.merchant_id, order.shop_id, order.order_sn, package_number, "outbound", carrier,
+                           account_id, service, warehouse.warehouse_id, warehouse.owner, explanation)
+
+    if integrated:
+        return job("shopee", f"shopee:{order.shop_id}", "",
+                   {"reason": "the buyer's Shopee channel is integrated: Shopee books the 3PL"})
+    facts = order_facts(order, package_number, channel_integrated=False)
+    decision = rate(pricing, facts, datetime.fromtimestamp(clock.time(), tz=UTC))
+    if decision.chosen is None:
+        return Attention("no_carrier", decision.reason, decision.explanation())
+    return job(decision.chosen.carrier, decision.chosen.account_id, decision.chosen.service, decision.explanation())
+
+
+class LabelStore(Protocol):
+    def put_label(self, key: str, label: Label) -> str: ...
+
+
+class ShopeeHandBack(Protocol):
+    def ship_order(self, shop_id: int, order_sn: str, package_number: str | None, method: str,
+                   fields: Mapping[str, Any]) -> None: ...
+    def get_package_detail(self, shop_id: int, package_numbers: list[str]) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Bought:
+    outcome: Outcome
+    label_key: str = ""
+    handed_back: bool = False
+
+
+def label_key(job: PurchaseJob, attempt: int, tracking_number: str) -> str:
+    return f"labels/{job.merchant_id}/{job.shop_id}/{job.order_sn}/{job.package_number or '-'}/{job.leg}/" \
+           f"{attempt}-{tracking_number}.pdf"
+
+
+def buy(
+    store: ClaimStore,
+    carrier: Carrier,
+    job: PurchaseJob,
+    order: Order,
+    warehouse: Warehouse,
+    labels: LabelStore,
+    shopee: ShopeeHandBack,
+    clock: Clock,
+    call_budget_s: float,
+    crash: Callable[[str], None] = lambda point: None,
+) -> Bought:
+    """Claim and buy; then store the label and tell Shopee. Each later step is safe to repeat."""
+    facts = order_facts(order, job.package_number or None, channel_integrated=False)
+    request = ShipmentRequest(reference="", package=job.package, service=job.service, sender=sender_of(warehouse),
+                              recipient=facts.destination, parcel=facts.parcel, seller_id=str(job.shop_id),
+                              seller_name=warehouse.name)
+    outcome = purchases.purchase(store, carrier, request, job.merchant_id, clock, call_budget_s, crash=crash)
+    claim = outcome.claim
+    if claim.state == ClaimState.BOUGHT and not claim.tracking_number:
+        # Shopee logistics: the number comes after ship_order (push 4, or get_tracking_number polled).
+        found = carrier.find_by_reference(claim.reference)
+        if found is not None and found.tracking_number:
+            numbered = replace(claim, tracking_number=found.tracking_number, updated_at=clock.time(),
+                               version=claim.version + 1)
+            if store.move_claim(numbered):
+                claim = numbered
+                outcome = Outcome(numbered, outcome.created)
+    if claim.state != ClaimState.BOUGHT or not claim.tracking_number:
+        return Bought(outcome)  # failed, parked, or the tracking number still pending
+    key = str(claim.raw.get("label_key") or "")
+    if not key and "get_label" in carrier.info.operations:
+        label = _label(carrier, claim)
+        key = labels.put_label(label_key(job, claim.attempt, claim.tracking_number), label)
+    handed = bool(claim.raw.get("handed_back"))
+    if not handed:
+        if job.carrier != "shopee":  # Shopee logistics was arranged by ship_order itself
+            _hand_back(shopee, job, claim.tracking_number)
+        handed = True
+    if (key, handed) != (claim.raw.get("label_key"), claim.raw.get("handed_back")):
+        updated = replace(claim, raw={**claim.raw, "label_key": key, "handed_back": handed},
+                          updated_at=clock.time(), version=claim.version + 1)
+        if store.move_claim(updated):
+            outcome = Outcome(updated, outcome.created)
+    return Bought(outcome, key, handed)
+
+
+def _label(carrier: Carrier, claim: purchases.Claim) -> Label:
+    return carrier.get_label(claim.tracking_number, claim.package)
+
+
+def _hand_back(shopee: ShopeeHandBack, job: PurchaseJob, tracking_number: str) -> None:
+    """``ship_order`` with the carrier's number; "already shipped" counts once the package detail agrees."""
+    from kiriman.shopee.errors import ShopeeRejected
+
+    try:
+        shopee.ship_order(job.shop_id, job.order_sn, job.package_number or None, "non_integrated",
+                          {"tracking_number": tracking_number})
+    except ShopeeRejected:
+        details = shopee.get_package_detail(job.shop_id, [job.package_number]) if job.package_number else []
+        if not details or not details[0].get("is_shipment_arranged"):
+            raise
+
+
+# --- the two workers' domain halves -------------------------------------------------------------------
+class Dispatcher(Protocol):
+    def send(self, queue: str, messages: list[dict[str, Any]], delay_s: int = 0) -> None: ...
+
+
+class ShippingParameters(Protocol):
+    def get_shipping_parameter(self, shop_id: int, order_sn: str, package_number: str | None) -> dict[str, Any]: ...
+
+
+class PlanStore(ClaimStore, Protocol):
+    def get_order(self, merchant_id: str, order_sn: str) -> Order | None: ...
+    def list_warehouses(
+        self, owner: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Warehouse], str | None]: ...
+
+
+def channel_is_integrated(shopee: ShippingParameters, shop_id: int, order_sn: str, package_number: str) -> bool:
+    """``info_needed`` offers ``non_integrated`` only for channels the seller ships themselves."""
+    params = shopee.get_shipping_parameter(shop_id, order_sn, package_number or None)
+    return "non_integrated" not in (params.get("info_needed") or {})
+
+
+def warehouses_for(store: PlanStore, merchant_id: str) -> list[Warehouse]:
+    out: list[Warehouse] = []
+    for owner in (merchant_id, None):
+        cursor: str | None = None
+        while True:
+            page, cursor = store.list_warehouses(owner, 100, cursor)
+            out.extend(page)
+            if not cursor:
+                break
+    return out
+
+
+def on_ready_to_ship(
+    store: PlanStore,
+    shopee: ShippingParameters,
+    dispatcher: Dispatcher,
+    clock: Clock,
+    load_pricing: Callable[[str], Pricing],
+    detail: Mapping[str, Any],
+) -> dict[str, Any]:
+    """PackageReadyToShip -> one purchase job on the chosen carrier's queue, or a claim needing attention."""
+    merchant_id, order_sn = str(detail["merchant_id"]), str(detail["order_sn"])
+    package_number = str(detail.get("package_number") or "")
+    order = store.get_order(merchant_id, order_sn)
+    if order is None:
+        return {"skipped": "order not stored"}
+    pkg = PackageRef(order.shop_id, order_sn, package_number)
+    current = store.get_claim(pkg, store.current_attempt(pkg))
+    if current is not None and current.state != ClaimState.CLAIMED:
+        return {"skipped": f"already {current.state.value}"}  # a replayed event
+    integrated = channel_is_integrated(shopee, order.shop_id, order_sn, package_number)
+    pricing = Pricing((), (), ()) if integrated else load_pricing(merchant_id)
+    planned = plan(order, package_number, warehouses_for(store, merchant_id), integrated, pricing, clock)
+    if isinstance(planned, Attention):
+        now = clock.time()
+        attempt = store.current_attempt(pkg)
+        claim = purchases.Claim(pkg, attempt, merchant_id, ClaimState.FAILED, "", "",
+                                purchases.reference_for(pkg, attempt), now, now,
+                                error={"code": planned.code, "message": planned.message,
+                                       "explanation": dict(planned.explanation)})
+        store.create_claim(claim)
+        return {"attention": planned.code}
+    dispatcher.send(queue_for(planned.carrier), [planned.to_json()])
+    return {"queued": planned.carrier, "account_id": planned.account_id}
+
+
+class JobStore(PlanStore, Protocol):
+    def get_warehouse(self, owner: str | None, warehouse_id: str) -> Warehouse | None: ...
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Put the job back after ``delay_s`` (a 429's Retry-After, or another worker's call deadline)."""
+
+    delay_s: float
+    why: str
+
+
+def run_job(
+    store: JobStore,
+    carrier_for: Callable[[PurchaseJob], Carrier],
+    job: PurchaseJob,
+    labels: LabelStore,
+    shopee: ShopeeHandBack,
+    clock: Clock,
+    call_budget_s: float,
+) -> Bought | Retry:
+    """One purchase job. Ambiguous carrier failures propagate: the message comes back and the claim,
+    left CALLING, makes the next delivery ask the carrier before buying."""
+    from kiriman.carriers.base import CarrierThrottled
+
+    order = store.get_order(job.merchant_id, job.order_sn)
+    warehouse = store.get_warehouse(job.warehouse_owner, job.warehouse_id) if job.warehouse_id else None
+    if order is None or warehouse is None:
+        raise LookupError(f"job for {job.order_sn}: order or warehouse is gone")
+    try:
+        bought = buy(store, carrier_for(job), job, order, warehouse, labels, shopee, clock, call_budget_s)
+    except purchases.PurchaseInProgress as exc:
+        return Retry(exc.retry_after_s + 1, "another worker is calling the carrier")
+    except CarrierThrottled as exc:
+        return Retry(exc.retry_after_s or 30.0, "carrier rate limit")
+    claim = bought.outcome.claim
+    if claim.state == ClaimState.BOUGHT and not claim.tracking_number:
+        return Retry(TRACKING_POLL_S, "tracking number pending")  # Shopee: poll no faster than every 5 minutes
+    return bought

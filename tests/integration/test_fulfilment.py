@@ -1,0 +1,201 @@
+"""From synced Shopee orders to bought labels that Shopee knows about, in-process (moto + the sandboxes).
+
+Own-fleet (non-integrated) packages are rated and routed to Ninja Van, bought once, their labels stored
+in S3 and their tracking numbers handed back with ``ship_order(non_integrated)``; integrated packages
+go through Shopee's own logistics. Every step is repeated (redelivered jobs) to show nothing is bought
+or arranged twice.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from kiriman.adapters.aws import S3Labels, SecretsVault
+from kiriman.carriers import registry
+from kiriman.carriers.base import AccountConfig, Carrier
+from kiriman.carriers.shopee.client import ShopeeLogistics
+from kiriman.clock import FixedClock
+from kiriman.domain import carrier_accounts, fulfilment, orders, quoting, rate_cards, warehouses
+from kiriman.domain.fulfilment import Bought, PurchaseJob, Retry
+from kiriman.domain.purchases import ClaimState
+from kiriman.schemas.shipping import decode_card, decode_rule
+from local.sandboxes.ninjavan.server import NinjaVanSandbox
+from local.sandboxes.shopee.server import ShopeeSandbox
+from tests.conftest import REGION
+from tests.integration.test_shopee_client_sandbox import KEY, PID, SandboxTokens, control
+
+OWN_FLEET, SPX = 18098, 18099
+CARD = {
+    "service": "Standard", "valid_from": "2026-01-01T00:00:00+08:00", "currency": "SGD", "divisor": 6000,
+    "rounding_step_g": 500, "origin_country": "SG",
+    "zones": [{"id": "sg", "name": "Singapore", "country": "SG", "transit_days_min": 1, "transit_days_max": 2,
+               "first_weight_g": 500, "first_price": "3.20", "step_g": 500, "step_price": "1.10"}],
+}
+
+
+class Bus:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.events.append((detail_type, detail))
+
+
+class Queues:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], int]] = []
+
+    def send(self, queue: str, messages: list[dict[str, Any]], delay_s: int = 0) -> None:
+        self.sent += [(queue, m, delay_s) for m in messages]
+
+
+def nv_control(nv: NinjaVanSandbox, method: str, path: str, body: Any = None) -> Any:
+    req = urllib.request.Request(nv.control_url + path, data=json.dumps(body).encode() if body is not None else None,
+                                 method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def world(tmp_path: Path, aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    from kiriman.clock import SystemClock
+    from kiriman.retry import RetryPolicy
+    from kiriman.shopee.client import ShopeeClient
+    from kiriman.storage.models import bind
+    from kiriman.storage.repository import Store
+
+    shopee_clock = tmp_path / "shopee-clock"
+    sb = ShopeeSandbox(partner_id=PID, partner_key=KEY, clock_file=shopee_clock, seed="none").start()
+    sb.clock_file = shopee_clock
+    nv = NinjaVanSandbox(clock_file=tmp_path / "nv-clock", seed="demo")
+    nv.start()
+    try:
+        bind(aws["table"], REGION, None)
+        clock = FixedClock(__import__("time").time())
+        store = Store(clock)
+        shop_id = int(control(sb, "POST", "/shops", {"region": "SG"})["shop_id"])
+        own = control(sb, "POST", "/orders", {"shop_id": shop_id, "count": 3, "items": 2, "channel_id": OWN_FLEET})
+        spx = control(sb, "POST", "/orders", {"shop_id": shop_id, "count": 2, "items": 1, "channel_id": SPX})
+        tokens = control(sb, "POST", "/authorize", {"shop_id": shop_id, "issue_tokens": True})
+        client = ShopeeClient(sb.base_url, PID, KEY, SystemClock(shopee_clock),
+                              policy=RetryPolicy(attempts=3, base_delay_s=0.01, deadline_s=10))
+        client.use_tokens(SandboxTokens(client, tokens["access_token"], tokens["refresh_token"]))
+        vault = SecretsVault(boto3.client("secretsmanager", region_name=REGION), "/kiriman/test/")
+        merchant = "mer_fulfil"
+        from kiriman.domain.warehouses import Address as WhAddress
+
+        warehouses.create(store, clock, merchant, "Ubi DC", WhAddress("Ubi DC", "+6560000001", "10 Ubi Crescent",
+                                                                     "#05-01", "Singapore", None, "408564", "SG"),
+                          ("SG",))
+        nv_account = next(a for a in nv_control(nv, "GET", "/accounts")["accounts"] if "sg" in a["countries"])
+        account = carrier_accounts.create(
+            store, vault, clock, None, carrier="ninjavan", name="Forwarder NV SG", country="SG",
+            environment="production", credentials={"client_id": nv_account["client_id"],
+                                                   "client_secret": nv_account["client_secret"]},
+            settings={"shipper_prefix": nv_account["shipper_prefix"]}, services=("Standard",),
+        )
+        card = {**CARD, "account_id": account.account_id}
+        rate_cards.create(store, clock, None, account.account_id, "Standard", card)
+        yield {"sb": sb, "nv": nv, "store": store, "clock": clock, "client": client, "vault": vault,
+               "shop_id": shop_id, "merchant": merchant, "own": own["order_sns"], "spx": spx["order_sns"],
+               "labels": S3Labels(boto3.client("s3", region_name=REGION), aws["bucket"]), "bucket": aws["bucket"]}
+    finally:
+        nv.stop()
+        sb.stop()
+
+
+def advance_shopee(sb: Any, seconds: float) -> None:
+    path: Path = sb.clock_file
+    now = float(path.read_text()) if path.exists() else 0.0
+    path.write_text(repr(now + seconds))
+
+
+def carrier_for(w: dict[str, Any]) -> Any:
+    def build(job: PurchaseJob) -> Carrier:
+        if job.carrier == "shopee":
+            return ShopeeLogistics(AccountConfig(job.account_id, "shopee", "SG"), w["client"],
+                                   sleep=lambda s: advance_shopee(w["sb"], s))
+        account = carrier_accounts.get(w["store"], None, job.account_id)
+        return carrier_accounts.adapter(
+            account, w["vault"], lambda cfg, creds: registry.build(cfg, creds, {"ninjavan": w["nv"].base_url}))
+
+    return build
+
+
+def test_ready_packages_end_bought_labelled_and_handed_back(world: dict[str, Any]) -> None:
+    w = world
+    store, clock = w["store"], w["clock"]
+    bus = Bus()
+    orders.refresh_orders(store, w["client"], bus, clock, w["merchant"], w["shop_id"], w["own"] + w["spx"])
+    ready = [d for t, d in bus.events if t == "PackageReadyToShip"]
+    assert len(ready) == 5
+    queues = Queues()
+
+    def pricing(merchant_id: str) -> quoting.Pricing:
+        return quoting.load_pricing(store, merchant_id, decode_card, decode_rule)
+
+    for detail in ready + ready:  # every event delivered twice
+        fulfilment.on_ready_to_ship(store, w["client"], queues, clock, pricing, detail)
+    by_queue: dict[str, int] = {}
+    for queue, _, _ in queues.sent:
+        by_queue[queue] = by_queue.get(queue, 0) + 1
+    assert by_queue == {"purchase-ninjavan": 6, "purchase-shopee": 4}  # duplicates are harmless: see below
+
+    results: list[Bought | Retry] = []
+    for _ in range(2):  # and every job delivered twice more
+        for _, message, _ in queues.sent:
+            results.append(fulfilment.run_job(store, carrier_for(w), PurchaseJob.from_json(message), w["labels"],
+                                              w["client"], clock, call_budget_s=60))
+        advance_shopee(w["sb"], 120)  # Shopee's tracking numbers for integrated channels arrive
+    bought = [r for r in results if isinstance(r, Bought)]
+    pending = [r for r in results if isinstance(r, Retry)]
+    # Shopee's numbers come after ship_order: those jobs come back in 5 minutes, never re-arranging
+    assert {r.why for r in pending} <= {"tracking number pending"}
+    assert sum(r.outcome.created for r in bought) == 3  # the Ninja Van labels bought once each
+
+    ledger = nv_control(w["nv"], "GET", "/ledger")
+    assert sorted(ledger["purchases_by_package"].values()) == [1, 1, 1]
+    ship = control(w["sb"], "GET", "/ledger?include=ship,orders")
+    assert sum(v["ok"] for v in ship["ship_order_calls"].values()) == 5  # one arrangement per package
+    nv_numbers = {s["tracking_number"] for s in ledger["shipments"]}
+    handed = {p["tracking_number"] for p in ship["packages"] if p["order_sn"] in w["own"]}
+    assert handed == nv_numbers  # Shopee carries the Ninja Van numbers for the own-fleet packages
+    created = sum(r.outcome.created for r in bought)
+    shopee_created = len({(r.outcome.claim.package, r.outcome.claim.attempt) for r in bought
+                          if r.outcome.claim.carrier == "shopee"})
+    assert created + (2 - min(2, shopee_created)) >= 3
+    from kiriman.carriers.base import PackageRef
+
+    finals = []
+    for sn in w["own"] + w["spx"]:
+        order = store.get_order(w["merchant"], sn)
+        pkg = PackageRef(w["shop_id"], sn, order.packages[0].package_number)
+        finals.append(store.get_claim(pkg, store.current_attempt(pkg)))
+    assert all(c.state == ClaimState.BOUGHT and c.tracking_number and c.raw["handed_back"] for c in finals)
+    keys = {c.raw["label_key"] for c in finals}
+    assert len(keys) == 5
+    s3 = boto3.client("s3", region_name=REGION)
+    for key in keys:
+        assert s3.get_object(Bucket=w["bucket"], Key=key)["Body"].read().startswith(b"%PDF")
+
+
+def test_no_warehouse_for_the_market_needs_attention(world: dict[str, Any]) -> None:
+    w = world
+    store, clock = w["store"], w["clock"]
+    for wh in store.list_warehouses(w["merchant"], 10, None)[0]:
+        warehouses.delete(store, w["merchant"], wh.warehouse_id)
+    bus = Bus()
+    orders.refresh_orders(store, w["client"], bus, clock, w["merchant"], w["shop_id"], w["own"][:1])
+    [detail] = [d for t, d in bus.events if t == "PackageReadyToShip"]
+    queues = Queues()
+    out = fulfilment.on_ready_to_ship(store, w["client"], queues, clock, lambda m: quoting.Pricing((), (), ()), detail)
+    assert out == {"attention": "no_warehouse"} and queues.sent == []
+    items, _ = store.claims_by_state(w["merchant"], "FAILED", 10, None)
+    assert items[0].error["code"] == "no_warehouse"
