@@ -374,6 +374,30 @@ def _f_rates(gw: Gateway, a: Tenant, op: str) -> Case:
                 hidden=[account, card])
 
 
+def _failed_claim(gw: Gateway, a: Tenant) -> dict[str, Any]:
+    from kiriman.carriers.base import PackageRef
+    from kiriman.domain.purchases import Claim, ClaimState
+
+    rt = gw.api.RUNTIME
+    pkg = PackageRef(220000999, "2511TENANCY01", "OFGTENANCY1")
+    now = rt.clock.time()
+    rt.store.create_claim(Claim(pkg, 1, a.merchant_id, ClaimState.FAILED, "ninjavan", "ca_x", "KREF", now, now,
+                                error={"code": "2000", "message": "refused", "field": "to.address.address1"}))
+    return {"shop_id": pkg.shop_id, "order_sn": pkg.order_sn, "package_number": pkg.package_number}
+
+
+@route("GET", "/v1/shipments")
+def _f_shipments(gw: Gateway, a: Tenant, op: str) -> Case:
+    _failed_claim(gw, a)
+    return Case(Call("GET", "/v1/shipments"), other_status=200, other_list=Call("GET", "/v1/shipments"),
+                hidden=["2511TENANCY01"])
+
+
+@route("POST", "/v1/shipments/retry")
+def _f_shipments_retry(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("POST", "/v1/shipments/retry", _failed_claim(gw, a)))
+
+
 def test_every_route_has_a_fixture() -> None:
     missing = [r for r in PRIVATE if r not in FIXTURES]
     assert not missing, f"routes without a tenancy fixture: {missing}"

@@ -14,6 +14,7 @@ from kiriman.api import (
     routes_core,
     routes_docs,
     routes_orders,
+    routes_shipments,
     routes_shipping,
     routes_shops,
     routes_users,
@@ -33,6 +34,7 @@ ROUTERS = [
     routes_orders.router,
     routes_carriers.router,
     routes_shipping.router,
+    routes_shipments.router,
     routes_docs.router,
 ]
 
