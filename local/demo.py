@@ -20,7 +20,21 @@ from local.config import StackOptions, write_json_atomic
 
 log = logging.getLogger("local.demo")
 
-STAGES = ("merchants", "api_keys_issued", "health_ok", "shops_connected", "orders_synced")
+STAGES = (
+    "merchants", "api_keys_issued", "health_ok", "shops_connected", "orders_synced",
+    "packages", "labels_bought", "carrier_purchases", "duplicate_purchases", "shopee_handed_back",
+)
+
+# The forwarder's warehouses, one per market the demo shops sell in (addresses are public landmarks).
+WAREHOUSES = {
+    "SG": ("Kiriman Ubi DC", "+6560000001", "10 Ubi Crescent", "Singapore", "408564"),
+    "MY": ("Kiriman Shah Alam DC", "+60355000001", "Lot 5, Jalan Utas 15/7", "Shah Alam", "40200"),
+    "TH": ("Kiriman Bangna DC", "+6621234567", "88 Bangna-Trad Rd", "Bangkok", "10260"),
+    "VN": ("Kiriman Tan Binh DC", "+842838000001", "15 Cong Hoa", "Ho Chi Minh City", "700000"),
+    "PH": ("Kiriman Pasig DC", "+6325550001", "1 Ortigas Ave", "Pasig", "1605"),
+    "TW": ("Kiriman Taoyuan DC", "+88633000001", "No. 9 Hangzhan S Rd", "Taoyuan", "337"),
+}
+CURRENCIES = {"SG": "SGD", "MY": "MYR", "TH": "THB", "VN": "VND", "PH": "PHP", "ID": "IDR"}
 
 
 def _request(method: str, url: str, key: str | None = None, body: Any = None, follow: bool = True) -> tuple[int, Any]:
@@ -110,6 +124,101 @@ def sandbox_order_count(state: dict[str, Any]) -> int:
     return sum(1 for o in ledger.get("orders", []) if o.get("shop_id") in shops)
 
 
+def setup_fulfilment(state: dict[str, Any], summary: dict[str, Any]) -> None:
+    """The forwarder's warehouses, its Ninja Van accounts (the sandbox's) and a country-wide rate card each."""
+    api, op = state["api"]["base_url"], state["operator"]["api_key"]
+    for market, (name, phone, line1, city, postcode) in WAREHOUSES.items():
+        body = {"name": name, "markets": [market], "address": {"name": name, "phone": phone, "line1": line1,
+                                                                "city": city, "postcode": postcode, "country": market}}
+        status, out = _request("POST", f"{api}/v1/warehouses", op, body)
+        if status != 201:
+            log.warning("warehouse %s: HTTP %s %s", market, status, out)
+    accounts = 0
+    for acct in (state.get("ninjavan") or {}).get("accounts", []):
+        for cc in acct.get("countries", []):
+            country = cc.upper()
+            body = {"carrier": "ninjavan", "name": f"Ninja Van {country}", "country": country,
+                    "credentials": {"client_id": acct["client_id"], "client_secret": acct["client_secret"]},
+                    "settings": {"shipper_prefix": acct["shipper_prefix"]}, "services": ["Standard"]}
+            status, account = _request("POST", f"{api}/v1/carrier-accounts", op, body)
+            if status != 201:
+                log.warning("ninja van account %s: HTTP %s %s", country, status, account)
+                continue
+            accounts += 1
+            card = {"account_id": account["account_id"], "service": "Standard", "currency": CURRENCIES[country],
+                    "valid_from": "2026-01-01T00:00:00+00:00", "origin_country": country, "rounding_step_g": 500,
+                    "zones": [{"id": country.lower(), "name": country, "country": country, "transit_days_min": 1,
+                               "transit_days_max": 3, "first_weight_g": 500, "first_price": "3.50", "step_g": 500,
+                               "step_price": "1.20"}]}
+            status, out = _request("POST", f"{api}/v1/rate-cards", op, card)
+            if status != 201:
+                log.warning("rate card %s: HTTP %s %s", country, status, out)
+    summary["carrier_accounts"] = accounts
+
+
+def _shipments(state: dict[str, Any], status: str) -> list[dict[str, Any]]:
+    api, items = state["api"]["base_url"], []
+    for merchant in state["merchants"]:
+        code, page = _request("GET", f"{api}/v1/shipments?status={status}&limit=100", merchant["api_key"])
+        if code == 200:
+            items += page["items"]
+    return items
+
+
+def wait_for_labels(state: dict[str, Any], timeout_s: float) -> None:
+    """Until no purchase is in progress, no label lacks its tracking number, and the counts hold still."""
+    api = state["api"]["base_url"]
+    last: tuple[int, int] | None = None
+    steady = 0
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        bought = _shipments(state, "bought")
+        busy = len(_shipments(state, "in_progress")) + sum(1 for b in bought if not b["handed_back"])
+        now = (len(bought), len(_shipments(state, "needs_attention")))
+        if busy:  # Shopee assigns tracking numbers a minute after ship_order: let the shared clock run
+            _request("POST", f"{api}/_local/clock/advance", None, {"seconds": 90})
+        steady = steady + 1 if (now == last and not busy and now[0]) else 0
+        last = now
+        if steady >= 3:
+            return
+        time.sleep(2)
+
+
+def fulfilment_summary(state: dict[str, Any], summary: dict[str, Any]) -> None:
+    bought = _shipments(state, "bought")
+    attention = _shipments(state, "needs_attention")
+    summary["packages"] = len(bought) + len(attention) + len(_shipments(state, "in_progress"))
+    summary["labels_bought"] = len(bought)
+    by_carrier: dict[str, int] = {}
+    for b in bought:
+        by_carrier[b["carrier"]] = by_carrier.get(b["carrier"], 0) + 1
+    summary["labels_bought_by_carrier"] = by_carrier
+    summary["needs_attention"] = len(attention)
+    summary["shopee_handed_back"] = sum(1 for b in bought if b["handed_back"])
+    purchases, duplicates = 0, 0
+    nv = state.get("ninjavan") or {}
+    if nv.get("control_url"):
+        code, ledger = _request("GET", f"{nv['control_url'].rstrip('/')}/ledger")
+        if code == 200:
+            counts = list(ledger.get("purchases_by_package", {}).values())
+            purchases += sum(counts)
+            duplicates += sum(max(0, n - 1) for n in counts)
+    shopee = state.get("shopee") or {}
+    if shopee.get("control_url"):
+        code, ledger = _request("GET", f"{shopee['control_url'].rstrip('/')}/ledger?include=ship,orders")
+        if code == 200:
+            # Arrangements Shopee's logistics made (pickup / drop-off); a non-integrated ship_order only
+            # hands a carrier's number back and buys nothing.
+            bought_by_shopee = {p["package_number"] for p in ledger.get("packages", [])
+                                if p.get("ship_method") in ("pickup", "dropoff")}
+            calls = ledger.get("ship_order_calls", {})
+            oks = [int(v.get("ok", 0)) for pn, v in calls.items() if pn in bought_by_shopee]
+            purchases += sum(oks)
+            duplicates += sum(max(0, n - 1) for n in oks)
+    summary["carrier_purchases"] = purchases
+    summary["duplicate_purchases"] = duplicates
+
+
 def run(state_dir: Path, timeout_s: float = 240) -> tuple[dict[str, Any], bool]:
     from local.stack import LocalStack
 
@@ -126,12 +235,16 @@ def run(state_dir: Path, timeout_s: float = 240) -> tuple[dict[str, Any], bool]:
         status, _ = _request("GET", f"{api}/v1/health")
         summary["health_ok"] = int(status == 200)
         if state.get("shopee"):
+            setup_fulfilment(state, summary)
             connect_shops(state, summary)
             expected = sandbox_order_count(state)
             wait_for(lambda: count_orders(state) >= expected, timeout_s)
             summary["orders_synced"] = count_orders(state)
             summary["orders_in_sandbox"] = expected
             ok = ok and summary["orders_synced"] == expected
+            wait_for_labels(state, timeout_s)
+            fulfilment_summary(state, summary)
+            ok = ok and summary["labels_bought"] > 0 and summary["duplicate_purchases"] == 0
         ok = ok and summary["merchants"] > 0 and summary["health_ok"] == 1
     except Exception:
         log.exception("the demo failed")

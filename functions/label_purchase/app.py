@@ -42,7 +42,8 @@ def handler(
         job = PurchaseJob.from_json(json.loads(record.body))
         budget = (remaining() / 1000.0) if remaining else float(rt.settings.function_timeout_s)
         with personal_scope():
-            result = run_job(rt.store, lambda j: carrier_for(rt, j), job, rt.labels, rt.shopee, rt.clock, budget)
+            result = run_job(rt.store, lambda j: carrier_for(rt, j), job, rt.labels, rt.shopee, rt.clock, budget,
+                             tracking_poll_s=rt.settings.tracking_poll_s * rt.settings.time_scale)
         if isinstance(result, Retry):
             rt.dispatcher.send(queue_for(job.carrier), [job.to_json()], delay_s=int(result.delay_s))
             log.info("purchase deferred",
@@ -50,6 +51,6 @@ def handler(
             return
         claim = result.outcome.claim
         log.info("purchase done", extra={"order_sn": job.order_sn, "carrier": job.carrier, "state": claim.state.value,
-                                         "created": result.outcome.created, "handed_back": result.handed_back})
+                                         "bought_now": result.outcome.created, "handed_back": result.handed_back})
 
     return dict(process_partial_response(event=event, record_handler=work, processor=processor, context=context))

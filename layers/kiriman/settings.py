@@ -89,8 +89,13 @@ class FulfilSettings(ShopeeSettings, CarrierSettings, QueueSettings):
     """PackageReadyToShip -> allocate, rate and route, queue one purchase job per package."""
 
 
-class LabelPurchaseSettings(ShopeeSettings, CarrierSettings, BucketSettings):
+class LabelPurchaseSettings(ShopeeSettings, CarrierSettings, BucketSettings, QueueSettings):
     """One purchase per message: claim, buy, store the label, tell Shopee."""
+
+    # Shopee: poll get_tracking_number no faster than every 5 minutes. The local stack runs its clock
+    # faster (TIME_SCALE), so waits expressed in SQS delays shrink with it.
+    tracking_poll_s: float = Field(300.0, ge=1)
+    time_scale: float = Field(1.0, gt=0, le=1)
 
 
 class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from kiriman.carriers.base import Carrier, Label, PackageRef, ShipmentRequest
+from kiriman.carriers.base import Carrier, CarrierError, Label, PackageRef, ShipmentRequest
 from kiriman.clock import Clock
 from kiriman.domain import purchases
 from kiriman.domain.orders import Order
@@ -23,7 +23,9 @@ from kiriman.domain.parcels import Address
 from kiriman.domain.purchases import ClaimState, ClaimStore, Outcome
 from kiriman.domain.quoting import Pricing, order_facts, rate
 from kiriman.domain.warehouses import Warehouse
+from kiriman.logs import get_logger
 
+log = get_logger()
 QUEUE_PREFIX = "purchase-"
 INTEGRATED_SERVICES = ("pickup", "dropoff")
 TRACKING_POLL_S = 300.0  # Shopee's guide: poll get_tracking_number at intervals of 5 minutes or more
@@ -159,8 +161,14 @@ def buy(
         return Bought(outcome)  # failed, parked, or the tracking number still pending
     key = str(claim.raw.get("label_key") or "")
     if not key and "get_label" in carrier.info.operations:
-        label = _label(carrier, claim)
-        key = labels.put_label(label_key(job, claim.attempt, claim.tracking_number), label)
+        try:
+            label = _label(carrier, claim)
+            key = labels.put_label(label_key(job, claim.attempt, claim.tracking_number), label)
+        except CarrierError as exc:
+            if not exc.retryable:
+                raise
+            # the document is still being made (Shopee) or the carrier is busy: the job comes back for it
+            log.info("label not ready", extra={"order_sn": job.order_sn, "error": exc.code or exc.message})
     handed = bool(claim.raw.get("handed_back"))
     if not handed:
         if job.carrier != "shopee":  # Shopee logistics was arranged by ship_order itself
@@ -279,6 +287,7 @@ def run_job(
     shopee: ShopeeHandBack,
     clock: Clock,
     call_budget_s: float,
+    tracking_poll_s: float = TRACKING_POLL_S,
 ) -> Bought | Retry:
     """One purchase job. Ambiguous carrier failures propagate: the message comes back and the claim,
     left CALLING, makes the next delivery ask the carrier before buying."""
@@ -288,13 +297,16 @@ def run_job(
     warehouse = store.get_warehouse(job.warehouse_owner, job.warehouse_id) if job.warehouse_id else None
     if order is None or warehouse is None:
         raise LookupError(f"job for {job.order_sn}: order or warehouse is gone")
+    carrier = carrier_for(job)
     try:
-        bought = buy(store, carrier_for(job), job, order, warehouse, labels, shopee, clock, call_budget_s)
+        bought = buy(store, carrier, job, order, warehouse, labels, shopee, clock, call_budget_s)
     except purchases.PurchaseInProgress as exc:
         return Retry(exc.retry_after_s + 1, "another worker is calling the carrier")
     except CarrierThrottled as exc:
         return Retry(exc.retry_after_s or 30.0, "carrier rate limit")
     claim = bought.outcome.claim
     if claim.state == ClaimState.BOUGHT and not claim.tracking_number:
-        return Retry(TRACKING_POLL_S, "tracking number pending")  # Shopee: poll no faster than every 5 minutes
+        return Retry(tracking_poll_s, "tracking number pending")  # Shopee: poll no faster than every 5 minutes
+    if claim.state == ClaimState.BOUGHT and not bought.label_key and "get_label" in carrier.info.operations:
+        return Retry(max(1.0, tracking_poll_s / 5), "label pending")
     return bought

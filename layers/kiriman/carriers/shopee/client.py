@@ -147,7 +147,7 @@ class ShopeeLogistics:
     info = INFO
 
     def __init__(self, account: AccountConfig, api: ShopeeLogisticsApi,
-                 sleep: Callable[[float], None] = time.sleep, document_polls: int = 5) -> None:
+                 sleep: Callable[[float], None] = time.sleep, document_polls: int = 3) -> None:
         self.account = account
         self.account_id = account.account_id
         self._api = api
@@ -226,7 +226,8 @@ class ShopeeLogistics:
             if status == "FAILED":
                 raise CarrierRejected(CARRIER, "Shopee could not generate the shipping document",
                                       code=str((result[0] if result else {}).get("fail_error") or "FAILED"))
-            self._sleep(min(2.0 * (attempt + 1), 5.0))
+            if attempt + 1 < self._polls:
+                self._sleep(1.0 + attempt)  # a few seconds at most: the job comes back if it is slower
         raise CarrierUnavailable(CARRIER, "shipping document still processing", code="document_processing")
 
     def cancel(self, tracking_number: str, package: PackageRef | None = None) -> None:
