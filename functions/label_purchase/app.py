@@ -10,8 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from kiriman.carriers.base import AccountConfig, Carrier
-from kiriman.domain import carrier_accounts
+from kiriman.carriers.base import Carrier
 from kiriman.domain.fulfilment import PurchaseJob, Retry, queue_for, run_job
 from kiriman.logs import get_logger, personal_scope
 from kiriman.runtime import Runtime
@@ -23,13 +22,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def carrier_for(rt: Runtime[LabelPurchaseSettings], job: PurchaseJob) -> Carrier:
-    build = rt.carrier_factory()
-    if job.carrier == "shopee":
-        return build(AccountConfig(job.account_id, "shopee", ""), {})  # type: ignore[no-any-return]
-    account = rt.store.get_carrier_account(job.merchant_id, job.account_id) or carrier_accounts.get(
-        rt.store, None, job.account_id
-    )
-    return carrier_accounts.adapter(account, rt.vault, build)
+    return rt.carrier(job.carrier, job.account_id, job.merchant_id)  # type: ignore[no-any-return]
 
 
 def handler(

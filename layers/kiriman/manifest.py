@@ -140,12 +140,14 @@ MANIFEST = Manifest(
         ),
         Function(
             name="fulfil",
-            description="PackageReadyToShip: allocate a warehouse, rate and route, queue one purchase job.",
+            description="PackageReadyToShip: allocate, rate and route, queue one purchase job; OrderCancelled and "
+            "PackagesChanged: void the labels they invalidate.",
             settings="kiriman.settings:FulfilSettings",
-            triggers=(BusTrigger(detail_types=("PackageReadyToShip",)),),
+            triggers=(BusTrigger(detail_types=("PackageReadyToShip", "OrderCancelled", "PackagesChanged")),),
             memory_mb=512,
             timeout_s=30,
-            access=Access(table="write", kms=True, secrets=("shopee",), send_queues=PURCHASE_QUEUES),
+            access=Access(table="write", kms=True, secrets=("shopee",), carrier_accounts="read",
+                          send_queues=PURCHASE_QUEUES),
         ),
         Function(
             name="label_purchase",

@@ -112,6 +112,19 @@ class Runtime(Generic[S]):
             raise RuntimeError("this function has no bucket access")
         return S3Labels(self.client("s3"), self.settings.bucket_name)
 
+    def carrier(self, carrier: str, account_id: str, merchant_id: str) -> Any:
+        """The adapter for the account a shipment was bought with (the merchant's own, or the forwarder's)."""
+        from kiriman.carriers.base import AccountConfig
+        from kiriman.domain import carrier_accounts
+
+        build = self.carrier_factory()
+        if carrier == "shopee":
+            return build(AccountConfig(account_id, "shopee", ""), {})
+        account = self.store.get_carrier_account(merchant_id, account_id) or carrier_accounts.get(
+            self.store, None, account_id
+        )
+        return carrier_accounts.adapter(account, self.vault, build)
+
     @cached_property
     def cipher(self) -> Any:
         from kiriman.adapters.aws import KmsTokenCipher

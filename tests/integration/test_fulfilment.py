@@ -157,7 +157,7 @@ def test_ready_packages_end_bought_labelled_and_handed_back(world: dict[str, Any
     bought = [r for r in results if isinstance(r, Bought)]
     pending = [r for r in results if isinstance(r, Retry)]
     # Shopee's numbers come after ship_order: those jobs come back in 5 minutes, never re-arranging
-    assert {r.why for r in pending} <= {"tracking number pending"}
+    assert {r.why for r in pending} <= {"tracking number pending", "label pending"}
     assert sum(r.outcome.created for r in bought) == 3  # the Ninja Van labels bought once each
 
     ledger = nv_control(w["nv"], "GET", "/ledger")
@@ -199,3 +199,45 @@ def test_no_warehouse_for_the_market_needs_attention(world: dict[str, Any]) -> N
     assert out == {"attention": "no_warehouse"} and queues.sent == []
     items, _ = store.claims_by_state(w["merchant"], "FAILED", 10, None)
     assert items[0].error["code"] == "no_warehouse"
+
+
+def test_a_cancelled_order_voids_its_labels_and_never_cancels_at_shopee(world: dict[str, Any]) -> None:
+    from kiriman.carriers.base import PackageRef
+
+    w = world
+    store, clock = w["store"], w["clock"]
+    bus = Bus()
+    sns = [w["own"][0], w["spx"][0]]
+    orders.refresh_orders(store, w["client"], bus, clock, w["merchant"], w["shop_id"], sns)
+    queues = Queues()
+    for _, detail in [e for e in bus.events if e[0] == "PackageReadyToShip"]:
+        fulfilment.on_ready_to_ship(store, w["client"], queues, clock,
+                                    lambda m: quoting.load_pricing(store, m, decode_card, decode_rule), detail)
+    for _ in range(2):
+        for _, message, _ in queues.sent:
+            fulfilment.run_job(store, carrier_for(w), PurchaseJob.from_json(message), w["labels"], w["client"],
+                               clock, call_budget_s=60)
+        advance_shopee(w["sb"], 120)
+    build = carrier_for(w)
+
+    def by_claim(c: Any) -> Any:
+        return build(PurchaseJob(c.merchant_id, c.package.shop_id, c.package.order_sn, c.package.package_number,
+                                 c.package.leg, c.carrier, c.account_id, "", None, None))
+
+    results = {}
+    for sn in sns:
+        out = fulfilment.on_order_change(store, by_claim, clock, "OrderCancelled",
+                                         {"merchant_id": w["merchant"], "shop_id": w["shop_id"], "order_sn": sn,
+                                          "order_status": "CANCELLED"})
+        results[sn] = out
+    assert results[w["own"][0]]["voided"] == [{"package_number": store.get_order(w["merchant"], sns[0])
+                                               .packages[0].package_number, "at_carrier": True}]
+    assert results[w["spx"][0]]["voided"][0]["at_carrier"] is False
+    for sn in sns:
+        pn = store.get_order(w["merchant"], sn).packages[0].package_number
+        pkg = PackageRef(w["shop_id"], sn, pn)
+        assert store.get_claim(pkg, 1).state == ClaimState.VOIDED and store.current_attempt(pkg) == 2
+    ledger = nv_control(w["nv"], "GET", "/ledger")
+    assert len(ledger["cancellations"]) == 1
+    calls = control(w["sb"], "GET", "/ledger?include=calls")["calls"]
+    assert not [c for c in calls if "cancel_order" in c["path"]]

@@ -310,3 +310,39 @@ def run_job(
     if claim.state == ClaimState.BOUGHT and not bought.label_key and "get_label" in carrier.info.operations:
         return Retry(max(1.0, tracking_poll_s / 5), "label pending")
     return bought
+
+
+def on_order_change(
+    store: PlanStore,
+    carrier_for: Callable[[purchases.Claim], Carrier],
+    clock: Clock,
+    detail_type: str,
+    detail: Mapping[str, Any],
+) -> dict[str, Any]:
+    """OrderCancelled voids every bought label of the order; PackagesChanged (split, unsplit, channel
+    change) voids those of the packages that vanished or moved. A voided package can be bought again
+    under its next attempt when it is READY_TO_SHIP again."""
+    from kiriman.carriers.base import NotCancellable
+
+    merchant_id, order_sn = str(detail["merchant_id"]), str(detail["order_sn"])
+    shop_id = int(detail["shop_id"])
+    if detail_type == "OrderCancelled":
+        order = store.get_order(merchant_id, order_sn)
+        numbers = [p.package_number for p in order.packages] if order is not None and order.packages else [""]
+        reason = f"order {detail.get('order_status') or 'cancelled'} on Shopee"
+    else:
+        numbers = [str(n) for n in list(detail.get("removed") or []) + list(detail.get("channel_changed") or [])]
+        reason = "package split, merged or moved to another channel on Shopee"
+    voided, too_late = [], []
+    for number in numbers:
+        pkg = PackageRef(shop_id, order_sn, number)
+        claim = store.get_claim(pkg, store.current_attempt(pkg))
+        if claim is None or claim.state != ClaimState.BOUGHT:
+            continue
+        try:
+            done = purchases.void(store, carrier_for(claim), pkg, clock, reason)
+            voided.append({"package_number": number, "at_carrier": done.at_carrier})
+        except NotCancellable:
+            too_late.append(number)  # already with the carrier: returns handle it
+            log.warning("void too late", extra={"order_sn": order_sn, "package_number": number})
+    return {"voided": voided, "too_late": too_late}
