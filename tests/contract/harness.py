@@ -129,6 +129,11 @@ class Harness:
         """A request the carrier refuses, and the field it names."""
         raise NotImplementedError
 
+    def without_signature(self, body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """The webhook with its signature removed (a header for most carriers; Flash overrides: a form field)."""
+        header = REGISTRY[self.slug].info.webhook_signature_header.lower()
+        return body, {k: v for k, v in headers.items() if k.lower() != header}
+
     # --- shared -------------------------------------------------------------------------------------
     def adapter(self, attempts: int = 4) -> Carrier:
         entry = REGISTRY[self.slug]

@@ -75,7 +75,7 @@ def order_status(sb: Any, order_sn: str) -> str:
 def adapter(sb: Any, client: ShopeeClient, shop_id: int) -> ShopeeLogistics:
     """Waits between document polls pass on the sandbox's clock."""
     return ShopeeLogistics(AccountConfig(f"shopee:{shop_id}", "shopee", "TH"), client,
-                           sleep=lambda s: advance(sb, s))
+                           sleep=lambda s: advance(sb, s), document_polls=6)
 
 
 def test_arrange_once_then_tracking_number_label_and_tracking(world: tuple[Any, ShopeeClient, int, list[str]]) -> None:

@@ -183,7 +183,7 @@ def buy(
 
 
 def _label(carrier: Carrier, claim: purchases.Claim) -> Label:
-    return carrier.get_label(claim.tracking_number, claim.package)
+    return carrier.get_label(claim.tracking_number, claim.package, claim.reference)
 
 
 def _hand_back(shopee: ShopeeHandBack, job: PurchaseJob, tracking_number: str) -> None:
@@ -213,6 +213,13 @@ class PlanStore(ClaimStore, Protocol):
     def list_warehouses(
         self, owner: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Warehouse], str | None]: ...
+
+
+def done(claim: purchases.Claim) -> bool:
+    """Nothing more to do automatically: refused, parked, voided, or bought, labelled and handed back."""
+    if claim.state in (ClaimState.FAILED, ClaimState.UNKNOWN, ClaimState.VOIDED):
+        return True
+    return claim.state == ClaimState.BOUGHT and bool(claim.raw.get("handed_back")) and bool(claim.raw.get("label_key"))
 
 
 def channel_is_integrated(shopee: ShippingParameters, shop_id: int, order_sn: str, package_number: str) -> bool:
@@ -249,7 +256,7 @@ def on_ready_to_ship(
         return {"skipped": "order not stored"}
     pkg = PackageRef(order.shop_id, order_sn, package_number)
     current = store.get_claim(pkg, store.current_attempt(pkg))
-    if current is not None and current.state != ClaimState.CLAIMED:
+    if current is not None and done(current):
         return {"skipped": f"already {current.state.value}"}  # a replayed event
     integrated = channel_is_integrated(shopee, order.shop_id, order_sn, package_number)
     pricing = Pricing((), (), ()) if integrated else load_pricing(merchant_id)
@@ -293,6 +300,10 @@ def run_job(
     left CALLING, makes the next delivery ask the carrier before buying."""
     from kiriman.carriers.base import CarrierThrottled
 
+    existing = store.get_claim(job.package, store.current_attempt(job.package))
+    if existing is not None and existing.account_id and existing.account_id != job.account_id:
+        # A re-planned job (rates or rules changed meanwhile) follows the claim, never a second carrier.
+        job = replace(job, carrier=existing.carrier, account_id=existing.account_id)
     order = store.get_order(job.merchant_id, job.order_sn)
     warehouse = store.get_warehouse(job.warehouse_owner, job.warehouse_id) if job.warehouse_id else None
     if order is None or warehouse is None:
@@ -346,3 +357,53 @@ def on_order_change(
             too_late.append(number)  # already with the carrier: returns handle it
             log.warning("void too late", extra={"order_sn": order_sn, "package_number": number})
     return {"voided": voided, "too_late": too_late}
+
+
+# --- the reconciler ------------------------------------------------------------------------------------
+class Events(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class ReconcileStore(PlanStore, Protocol):
+    def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Any], str | None]: ...
+    def list_orders(self, merchant_id: str, limit: int, cursor: str | None,
+                    status: str | None = None) -> tuple[list[Order], str | None]: ...
+
+
+def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: float) -> dict[str, int]:
+    """Re-publish PackageReadyToShip for every READY_TO_SHIP package whose purchase is not done: never
+    claimed (an event lost between the write and the publish), stuck CALLING past its worker's deadline,
+    or bought but not yet labelled or handed back to Shopee. Replays are harmless: claims decide."""
+    now = clock.time()
+    counts = {"checked": 0, "republished": 0}
+    merchants: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = store.list_merchants(100, cursor)
+        merchants += page
+        if not cursor:
+            break
+    for merchant in merchants:
+        cursor = None
+        while True:
+            orders_page, cursor = store.list_orders(merchant.merchant_id, 100, cursor, status="READY_TO_SHIP")
+            for order in orders_page:
+                if order.update_time > now - stale_s:
+                    continue  # give the normal path its time first
+                for package in order.packages or []:
+                    if package.handling != "fulfil":
+                        continue
+                    counts["checked"] += 1
+                    pkg = PackageRef(order.shop_id, order.order_sn, package.package_number)
+                    claim = store.get_claim(pkg, store.current_attempt(pkg))
+                    if claim is not None and (done(claim) or (claim.state == ClaimState.CALLING and
+                                                              (claim.calling_until or 0) > now)):
+                        continue
+                    events.publish("PackageReadyToShip", {
+                        "merchant_id": order.merchant_id, "shop_id": order.shop_id, "order_sn": order.order_sn,
+                        "package_number": package.package_number, "logistics_channel_id":
+                        package.logistics_channel_id, "ship_by_date": order.ship_by_date, "reconciled": True})
+                    counts["republished"] += 1
+            if not cursor:
+                break
+    return counts

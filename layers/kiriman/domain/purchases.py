@@ -146,6 +146,9 @@ def purchase(
     crash("after_claim")
     if claim.state in FINAL:
         return Outcome(claim, False)
+    if claim.account_id and claim.account_id != carrier.account_id:
+        # Never the same package at two carriers: the claim's account is the only one that may buy it.
+        raise Conflict(f"claim {claim.key} belongs to account {claim.account_id}, not {carrier.account_id}")
     if claim.state == ClaimState.CALLING:
         if claim.calling_until is not None and claim.calling_until > now:
             raise PurchaseInProgress(claim.calling_until - now)
@@ -248,7 +251,7 @@ def void(store: ClaimStore, carrier: Carrier, package: PackageRef, clock: Clock,
         raise Conflict(f"nothing bought to void for {package.identity} (attempt {attempt})")
     at_carrier = True
     try:
-        carrier.cancel(claim.tracking_number, package)
+        carrier.cancel(claim.tracking_number, package, claim.reference)
     except NotSupported:
         at_carrier = False
     voided = _next(claim, state=ClaimState.VOIDED, updated_at=clock.time(),

@@ -44,8 +44,9 @@ _TOKEN_LOCK = threading.Lock()
 class NinjaVan:
     info = INFO
 
-    def __init__(self, account: AccountConfig, credentials: Mapping[str, str], http: CarrierHttp,
-                 today: date | None = None) -> None:
+    def __init__(
+        self, account: AccountConfig, credentials: Mapping[str, str], http: CarrierHttp, today: date | None = None
+    ) -> None:
         self.account = account
         self.account_id = account.account_id
         self._client_id = credentials["client_id"]
@@ -63,9 +64,10 @@ class NinjaVan:
             if cached and not refresh and cached[1] > time.time():
                 return cached[0]
             resp = self._http.request(
-                "POST", f"/{self._cc}/2.0/oauth/access_token", errors=self._error,
-                json={"client_id": self._client_id, "client_secret": self._secret,
-                      "grant_type": "client_credentials"},
+                "POST",
+                f"/{self._cc}/2.0/oauth/access_token",
+                errors=self._error,
+                json={"client_id": self._client_id, "client_secret": self._secret, "grant_type": "client_credentials"},
             )
             data = resp.json()
             token = str(data.get("access_token") or "")
@@ -85,20 +87,23 @@ class NinjaVan:
         return mapping.error_from_body(resp.status_code, body, resp.headers.get("x-nv-request-id", ""))
 
     def _call(self, method: str, path: str, *, idempotent: bool = True, **kw: Any) -> httpx.Response:
-        return self._http.request(method, f"/{self._cc}{path}", errors=self._error, auth=self._auth,
-                                  idempotent=idempotent, **kw)
+        return self._http.request(
+            method, f"/{self._cc}{path}", errors=self._error, auth=self._auth, idempotent=idempotent, **kw
+        )
 
     # --- operations ----------------------------------------------------------------------------
     def quote(self, request: ShipmentRequest) -> list[CarrierQuote]:
-        raise NotSupported(mapping.CARRIER, "quote",
-                           "the tariff API's shape is unpublished; contract prices come from rate cards")
+        raise NotSupported(
+            mapping.CARRIER, "quote", "the tariff API's shape is unpublished; contract prices come from rate cards"
+        )
 
     def create_shipment(self, request: ShipmentRequest) -> CreatedShipment:
         today = self._today or date.today()
         body = mapping.order_payload(request, self.account.country, today, self.account.settings)
         resp = self._call("POST", "/4.2/orders", idempotent=False, json=body)
-        return mapping.created_from_response(resp.json(), self.account_id, request.reference,
-                                             request.service or "Standard")
+        return mapping.created_from_response(
+            resp.json(), self.account_id, request.reference, request.service or "Standard"
+        )
 
     def find_by_reference(self, reference: str) -> CreatedShipment | None:
         """The tracking number is derived from the reference, so its tracking events tell whether it exists."""
@@ -107,16 +112,17 @@ class NinjaVan:
             self._call("GET", f"/1.0/orders/tracking-events/{tn}")
         except ShipmentNotFound:
             return None
-        return CreatedShipment(carrier=mapping.CARRIER, account_id=self.account_id, reference=reference,
-                               tracking_number=tn)
+        return CreatedShipment(
+            carrier=mapping.CARRIER, account_id=self.account_id, reference=reference, tracking_number=tn
+        )
 
-    def get_label(self, tracking_number: str, package: PackageRef | None = None) -> Label:
+    def get_label(self, tracking_number: str, package: PackageRef | None = None, reference: str = "") -> Label:
         resp = self._call("GET", "/2.0/reports/waybill", params={"tid": tracking_number})
         if not resp.content.startswith(b"%PDF"):
             raise CarrierError(mapping.CARRIER, "waybill is not a PDF", code="bad_label")
         return Label(content=resp.content, format="pdf", size="A6", tracking_number=tracking_number)
 
-    def cancel(self, tracking_number: str, package: PackageRef | None = None) -> None:
+    def cancel(self, tracking_number: str, package: PackageRef | None = None, reference: str = "") -> None:
         self._call("DELETE", f"/2.2/orders/{tracking_number}")
 
     def track(self, tracking_number: str, package: PackageRef | None = None) -> list[TrackingEvent]:
@@ -124,8 +130,9 @@ class NinjaVan:
         return mapping.events_from_pull(resp.json(), tracking_number)
 
     def book_pickup(self, request: PickupRequest) -> Pickup:
-        raise NotSupported(mapping.CARRIER, "book_pickup",
-                           "pickups are reserved by the order itself (parcel_job.is_pickup_required)")
+        raise NotSupported(
+            mapping.CARRIER, "book_pickup", "pickups are reserved by the order itself (parcel_job.is_pickup_required)"
+        )
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         lowered = {k.lower(): v for k, v in headers.items()}

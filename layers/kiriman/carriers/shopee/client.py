@@ -49,9 +49,18 @@ from kiriman.shopee.errors import (
 )
 
 CARRIER = "shopee"
-ARRANGED = frozenset({"LOGISTICS_REQUEST_CREATED", "LOGISTICS_PICKUP_DONE", "LOGISTICS_PICKUP_RETRY",
-                      "LOGISTICS_DELIVERY_DONE", "LOGISTICS_DELIVERY_FAILED", "LOGISTICS_LOST",
-                      "LOGISTICS_PICKUP_FAILED", "LOGISTICS_REQUEST_CANCELED"})
+ARRANGED = frozenset(
+    {
+        "LOGISTICS_REQUEST_CREATED",
+        "LOGISTICS_PICKUP_DONE",
+        "LOGISTICS_PICKUP_RETRY",
+        "LOGISTICS_DELIVERY_DONE",
+        "LOGISTICS_DELIVERY_FAILED",
+        "LOGISTICS_LOST",
+        "LOGISTICS_PICKUP_FAILED",
+        "LOGISTICS_REQUEST_CANCELED",
+    }
+)
 ALREADY_ARRANGED = frozenset({"logistics.package_already_shipped"})
 
 
@@ -59,16 +68,16 @@ class ShopeeLogisticsApi(Protocol):
     """The part of :class:`kiriman.shopee.client.ShopeeClient` this adapter uses."""
 
     def get_shipping_parameter(self, shop_id: int, order_sn: str, package_number: str | None) -> dict[str, Any]: ...
-    def ship_order(self, shop_id: int, order_sn: str, package_number: str | None, method: str,
-                   fields: Mapping[str, Any]) -> None: ...
+    def ship_order(
+        self, shop_id: int, order_sn: str, package_number: str | None, method: str, fields: Mapping[str, Any]
+    ) -> None: ...
     def get_tracking_number(self, shop_id: int, order_sn: str, package_number: str | None) -> dict[str, Any]: ...
     def get_tracking_info(self, shop_id: int, order_sn: str, package_number: str | None) -> dict[str, Any]: ...
     def get_package_detail(self, shop_id: int, package_numbers: list[str]) -> list[dict[str, Any]]: ...
     def get_shipping_document_parameter(self, shop_id: int, packages: list[dict[str, str]]) -> list[dict[str, Any]]: ...
     def create_shipping_document(self, shop_id: int, packages: list[dict[str, str]]) -> list[dict[str, Any]]: ...
     def get_shipping_document_result(self, shop_id: int, packages: list[dict[str, str]]) -> list[dict[str, Any]]: ...
-    def download_shipping_document(self, shop_id: int, document_type: str,
-                                   packages: list[dict[str, str]]) -> bytes: ...
+    def download_shipping_document(self, shop_id: int, document_type: str, packages: list[dict[str, str]]) -> bytes: ...
 
 
 def package_of(reference: str) -> PackageRef:
@@ -110,8 +119,10 @@ def ship_fields(params: Mapping[str, Any], method: str, sender_name: str) -> dic
         addresses = list(((params.get("pickup") or {}).get("address_list")) or [])
         if not addresses and ("address_id" in needed or "pickup_time_id" in needed):
             raise CarrierRejected(CARRIER, "the shop has no pickup address", field="pickup.address_id")
-        chosen = next((a for a in addresses if "pickup_address" in (a.get("address_flag") or [])),
-                      addresses[0] if addresses else None)
+        chosen = next(
+            (a for a in addresses if "pickup_address" in (a.get("address_flag") or [])),
+            addresses[0] if addresses else None,
+        )
         if chosen is not None and "address_id" in needed:
             fields["address_id"] = chosen.get("address_id")
         if chosen is not None and "pickup_time_id" in needed:
@@ -135,19 +146,31 @@ def tracking_events(tracking_number: str, data: Mapping[str, Any]) -> list[Track
     for e in data.get("tracking_info") or []:
         code = str(e.get("logistics_status") or "")
         mapped = statuses.lookup(code)
-        out.append(TrackingEvent(
-            carrier=CARRIER, tracking_number=tracking_number, status=mapped.status, sub_status=mapped.sub_status,
-            time=datetime.fromtimestamp(int(e.get("update_time") or 0), tz=UTC), raw_code=code,
-            raw_text=str(e.get("description") or ""), flags=mapped.flags,
-        ))
+        out.append(
+            TrackingEvent(
+                carrier=CARRIER,
+                tracking_number=tracking_number,
+                status=mapped.status,
+                sub_status=mapped.sub_status,
+                time=datetime.fromtimestamp(int(e.get("update_time") or 0), tz=UTC),
+                raw_code=code,
+                raw_text=str(e.get("description") or ""),
+                flags=mapped.flags,
+            )
+        )
     return sorted(out, key=lambda e: e.time)  # Shopee does not document the order of tracking_info
 
 
 class ShopeeLogistics:
     info = INFO
 
-    def __init__(self, account: AccountConfig, api: ShopeeLogisticsApi,
-                 sleep: Callable[[float], None] = time.sleep, document_polls: int = 3) -> None:
+    def __init__(
+        self,
+        account: AccountConfig,
+        api: ShopeeLogisticsApi,
+        sleep: Callable[[float], None] = time.sleep,
+        document_polls: int = 3,
+    ) -> None:
         self.account = account
         self.account_id = account.account_id
         self._api = api
@@ -176,15 +199,23 @@ class ShopeeLogistics:
         preferred = request.service if request.service in ("pickup", "dropoff") else self.account.setting("method")
         method = preferred if preferred in needed else ("pickup" if "pickup" in needed else "dropoff")
         if method not in needed:
-            raise CarrierRejected(CARRIER, "the channel needs a non-integrated tracking number; book a carrier",
-                                  field="service")
+            raise CarrierRejected(
+                CARRIER, "the channel needs a non-integrated tracking number; book a carrier", field="service"
+            )
         fields = ship_fields(params, method, request.sender.name)
         self._call(self._api.ship_order, pkg.shop_id, pkg.order_sn, number, method, fields)
-        tn = str(self._call(self._api.get_tracking_number, pkg.shop_id, pkg.order_sn, number).get("tracking_number")
-                 or "")
+        tn = str(
+            self._call(self._api.get_tracking_number, pkg.shop_id, pkg.order_sn, number).get("tracking_number") or ""
+        )
         # An empty number is normal for a while after ship_order: poll get_tracking_number or wait for push 4.
-        return CreatedShipment(carrier=CARRIER, account_id=self.account_id, reference=pkg.identity,
-                               tracking_number=tn, service=method, raw={"method": method, "fields": fields})
+        return CreatedShipment(
+            carrier=CARRIER,
+            account_id=self.account_id,
+            reference=pkg.identity,
+            tracking_number=tn,
+            service=method,
+            raw={"method": method, "fields": fields},
+        )
 
     def _arranged(self, pkg: PackageRef) -> bool:
         if not pkg.package_number:
@@ -205,7 +236,7 @@ class ShopeeLogistics:
             return None
         return CreatedShipment(carrier=CARRIER, account_id=self.account_id, reference=reference, tracking_number=tn)
 
-    def get_label(self, tracking_number: str, package: PackageRef | None = None) -> Label:
+    def get_label(self, tracking_number: str, package: PackageRef | None = None, reference: str = "") -> Label:
         """The shipping document Shopee generates (four steps; ``get_shipping_document_result`` is polled)."""
         if package is None:
             raise CarrierRejected(CARRIER, "a Shopee label is found by its package", field="package")
@@ -224,20 +255,24 @@ class ShopeeLogistics:
                 content = self._call(self._api.download_shipping_document, package.shop_id, doc_type, [ref])
                 return Label(content=content, format="pdf", size="A6", tracking_number=tracking_number)
             if status == "FAILED":
-                raise CarrierRejected(CARRIER, "Shopee could not generate the shipping document",
-                                      code=str((result[0] if result else {}).get("fail_error") or "FAILED"))
+                raise CarrierRejected(
+                    CARRIER,
+                    "Shopee could not generate the shipping document",
+                    code=str((result[0] if result else {}).get("fail_error") or "FAILED"),
+                )
             if attempt + 1 < self._polls:
                 self._sleep(1.0 + attempt)  # a few seconds at most: the job comes back if it is slower
         raise CarrierUnavailable(CARRIER, "shipping document still processing", code="document_processing")
 
-    def cancel(self, tracking_number: str, package: PackageRef | None = None) -> None:
+    def cancel(self, tracking_number: str, package: PackageRef | None = None, reference: str = "") -> None:
         raise NotSupported(CARRIER, "cancel", "Shopee's only undo is cancel_order, which cancels the buyer's order")
 
     def track(self, tracking_number: str, package: PackageRef | None = None) -> list[TrackingEvent]:
         if package is None:
             raise CarrierRejected(CARRIER, "Shopee tracking is read by package", field="package")
-        data = self._call(self._api.get_tracking_info, package.shop_id, package.order_sn,
-                          package.package_number or None)
+        data = self._call(
+            self._api.get_tracking_info, package.shop_id, package.order_sn, package.package_number or None
+        )
         return tracking_events(tracking_number, data)
 
     def book_pickup(self, request: PickupRequest) -> Pickup:
