@@ -71,7 +71,7 @@ def pool_size(fn: Function) -> int:
 
 
 # Carrier sandboxes by carrier slug (each a module run with --port 0 that prints its ready line).
-CARRIER_SANDBOXES = {"ninjavan": "local.sandboxes.ninjavan"}
+CARRIER_SANDBOXES = {slug: f"local.sandboxes.{slug}" for slug in ("ninjavan", "jnt", "flash", "fourpx")}
 
 
 def runtime_environment(moto_url: str, options: StackOptions, fn: Function, function_name: str) -> dict[str, str]:

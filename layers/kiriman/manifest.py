@@ -145,7 +145,7 @@ MANIFEST = Manifest(
             settings="kiriman.settings:FulfilSettings",
             triggers=(BusTrigger(detail_types=("PackageReadyToShip", "OrderCancelled", "PackagesChanged")),),
             memory_mb=512,
-            timeout_s=30,
+            timeout_s=60,
             access=Access(table="write", kms=True, secrets=("shopee",), carrier_accounts="read",
                           send_queues=PURCHASE_QUEUES),
         ),
@@ -159,9 +159,21 @@ MANIFEST = Manifest(
                 for q in PURCHASE_QUEUES
             ),
             memory_mb=512,
-            timeout_s=60,
+            # A purchase is a handful of carrier calls plus Shopee's ship_order and document steps, each with
+            # its own retries; a CALLING claim stays ours for what is left of this.
+            timeout_s=120,
             access=Access(table="write", bucket="write", kms=True, secrets=("shopee",), carrier_accounts="read",
                           send_queues=PURCHASE_QUEUES),
+        ),
+        Function(
+            name="fulfil_reconciler",
+            description="Re-publishes PackageReadyToShip for packages never claimed, stuck mid-purchase, or "
+            "bought but not yet labelled or handed back to Shopee.",
+            settings="kiriman.settings:ReconcilerSettings",
+            triggers=(ScheduleTrigger(expression="rate(10 minutes)"),),
+            memory_mb=256,
+            timeout_s=120,
+            access=Access(table="read", bus=True),
         ),
     ),
     due_kinds={"token_refresh": "shop-sync"},

@@ -98,6 +98,11 @@ class LabelPurchaseSettings(ShopeeSettings, CarrierSettings, BucketSettings, Que
     time_scale: float = Field(1.0, gt=0, le=1)
 
 
+class ReconcilerSettings(TableSettings, BusSettings):
+    # A READY_TO_SHIP package not bought this long after its last change is re-published.
+    reconcile_after_s: float = Field(900.0, ge=60)
+
+
 class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings):
     # Bodies larger than this get 413 before any parsing.
     max_body_bytes: int = Field(256 * 1024, ge=1024)

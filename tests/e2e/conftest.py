@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,11 @@ def _alive(pid: int) -> bool:
         return True
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state_dir = tmp_path_factory.mktemp("local-stack")
+@contextmanager
+def running_stack(
+    state_dir: Path, time_scale: str = TIME_SCALE, min_timeout_s: str = MIN_TIMEOUT_S, probes: bool = True
+) -> Iterator[dict[str, Any]]:
+    """``python -m local up`` as a subprocess; on exit, SIGINT, and check it leaves nothing behind."""
     log_path = state_dir / "stack.out"
     cmd = [
         sys.executable,
@@ -62,14 +65,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "--moto-port",
         "0",
         "--time-scale",
-        TIME_SCALE,
+        time_scale,
         "--min-timeout",
-        MIN_TIMEOUT_S,
+        min_timeout_s,
         "--state-dir",
         str(state_dir),
-        "--extra-manifest",
-        "tests.e2e.probe.manifest:PROBE_MANIFEST",
     ]
+    if probes:
+        cmd += ["--extra-manifest", "tests.e2e.probe.manifest:PROBE_MANIFEST"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     state_file = state_dir / "local-stack.json"
@@ -104,6 +107,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         assert rc == 0, f"local stack exited with {rc}:\n{log_path.read_text()[-4000:]}"
         assert not stray, f"processes left behind: {stray}"
         assert final.get("running") is False, "local-stack.json was not marked stale"
+
+
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as state:
+        yield state
 
 
 @pytest.fixture(scope="session")

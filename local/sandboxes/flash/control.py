@@ -24,11 +24,11 @@ import re
 import secrets
 from typing import Any
 
+from ..kit.persist import from_jsonable, to_jsonable, update_from
 from . import lifecycle, webhooks
 from .api import ticket_state
 from .config import SCENARIOS, SIGN_MODES, STATE_TEXT, TIMING_FIELDS, WEBHOOK_TYPES, SandboxConfig
 from .model import Account, Parcel, PickupTicket, Warehouse
-from .persist import from_jsonable, to_jsonable, update_from
 from .state import SandboxState
 
 MCH_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

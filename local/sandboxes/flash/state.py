@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .clock import SandboxClock
+from ..kit.clock import SandboxClock
+from ..kit.persist import from_jsonable, to_jsonable, write_json_atomic
 from .config import SandboxConfig
 from .faults import FaultInjector
 from .model import Account, Warehouse, World
-from .persist import from_jsonable, to_jsonable, write_json_atomic
 
 SNAPSHOT_VERSION = 1
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ..kit.persist import to_jsonable, update_from
 from . import lifecycle
 from .config import DESTINATIONS, PRODUCTS, SCENARIOS, TIMING_FIELDS
 from .events import occur
 from .model import Account, Order
-from .persist import to_jsonable, update_from
 from .state import SandboxState
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..kit.clock import SandboxClock
 from . import api, control, lifecycle
 from .api import Reply, text_reply
-from .clock import SandboxClock
 from .errors import MISSING_PARAM, FopError, Problem, server_error
 from .model import CallRecord
 from .state import SandboxState

@@ -23,11 +23,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ..kit.persist import to_jsonable, update_from
 from . import lifecycle, webhooks
 from .config import CODE_TYPES, COUNTRIES, LABEL_MODES, PASSWORD_FORMS, SCENARIOS, TIMING_FIELDS, TRACE_NOT_FOUND
 from .events import detail_view, local_time
 from .model import Account, Parcel
-from .persist import to_jsonable, update_from
 from .state import SandboxState
 
 READY_KEYS = (

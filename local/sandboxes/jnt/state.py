@@ -12,11 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .clock import SandboxClock
+from ..kit.clock import SandboxClock
+from ..kit.persist import from_jsonable, to_jsonable, write_json_atomic
 from .config import COUNTRIES, SandboxConfig
 from .faults import FaultInjector
 from .model import Account, World
-from .persist import from_jsonable, to_jsonable, write_json_atomic
 
 SNAPSHOT_VERSION = 1
 

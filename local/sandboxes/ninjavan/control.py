@@ -22,11 +22,11 @@ import re
 import secrets
 from typing import Any
 
+from ..kit.persist import to_jsonable, update_from
 from . import lifecycle, webhooks
 from .config import COUNTRIES, RTS_FINAL_CHOICES, SCENARIOS, TIMING_FIELDS
 from .events import iso
 from .model import Account, Parcel
-from .persist import to_jsonable, update_from
 from .state import SandboxState
 
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9]+$")

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..kit.clock import SandboxClock
 from . import api, control, lifecycle, webhooks
 from .api import Reply, json_reply
-from .clock import SandboxClock
 from .errors import ApiError
 from .model import CallRecord
 from .state import SandboxState

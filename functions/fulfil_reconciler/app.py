@@ -1,0 +1,20 @@
+"""Schedule -> re-publish PackageReadyToShip for packages whose purchase should have happened but did not."""
+
+from typing import Any
+
+from kiriman.domain.fulfilment import reconcile
+from kiriman.logs import get_logger
+from kiriman.runtime import Runtime
+from kiriman.settings import ReconcilerSettings, load
+
+RUNTIME = Runtime(load(ReconcilerSettings))
+log = get_logger()
+
+
+def handler(
+    event: dict[str, Any], context: Any, runtime: Runtime[ReconcilerSettings] | None = None
+) -> dict[str, int]:
+    rt = runtime or RUNTIME
+    counts = reconcile(rt.store, rt.events, rt.clock, rt.settings.reconcile_after_s)
+    log.info("fulfilment reconciled", extra=counts)
+    return counts
