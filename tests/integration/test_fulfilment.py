@@ -241,3 +241,34 @@ def test_a_cancelled_order_voids_its_labels_and_never_cancels_at_shopee(world: d
     assert len(ledger["cancellations"]) == 1
     calls = control(w["sb"], "GET", "/ledger?include=calls")["calls"]
     assert not [c for c in calls if "cancel_order" in c["path"]]
+
+
+def test_the_reconciler_republishes_what_did_not_happen(world: dict[str, Any]) -> None:
+    from kiriman.domain.access import Role
+    from kiriman.domain.merchants import ApiKey, Merchant, User
+
+    w = world
+    store, clock = w["store"], w["clock"]
+    m = w["merchant"]
+    store.create_merchant(Merchant(m, "Fulfil", None, "active", 1.0), User("usr_f", m, Role.MERCHANT_ADMIN, "a",
+                                                                         None, 1.0),
+                          ApiKey("hash_f", "pfx_f", "usr_f", m, Role.MERCHANT_ADMIN, None, 1.0))
+    lost = Bus()  # the sync's events were lost between the write and the publish
+    orders.refresh_orders(store, w["client"], lost, clock, m, w["shop_id"], w["own"] + w["spx"])
+    bus = Bus()
+    assert fulfilment.reconcile(store, bus, clock, stale_s=3600)["republished"] == 0  # too fresh to judge
+    clock.advance(3601)
+    counts = fulfilment.reconcile(store, bus, clock, stale_s=3600)
+    assert counts == {"checked": 5, "republished": 5}
+    queues = Queues()
+    for _, detail in bus.events:
+        fulfilment.on_ready_to_ship(store, w["client"], queues, clock,
+                                    lambda x: quoting.load_pricing(store, x, decode_card, decode_rule), detail)
+    for _ in range(3):
+        for _, message, _ in queues.sent:
+            fulfilment.run_job(store, carrier_for(w), PurchaseJob.from_json(message), w["labels"], w["client"],
+                               clock, call_budget_s=60)
+        advance_shopee(w["sb"], 120)
+    after = Bus()
+    # bought and handed back; Shopee has moved them on from READY_TO_SHIP in any case
+    assert fulfilment.reconcile(store, after, clock, stale_s=3600)["republished"] == 0
