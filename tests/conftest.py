@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -52,14 +53,31 @@ def aws_env() -> Iterator[dict[str, str]]:
         yield env
 
 
+_DYNAMO_LOCK = threading.Lock()
+
+
 @pytest.fixture
-def aws(aws_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """moto with the stage's table, bus and bucket; yields the resource names."""
+def aws(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto with the stage's table, bus and bucket; yields the resource names.
+
+    moto checks a condition and writes without a lock, so two threads can both win a conditional put
+    that DynamoDB would give to one; DynamoDB calls are serialised here, as the local stack does.
+    """
     import boto3
+    import botocore.client
     from moto import mock_aws
 
     from kiriman.storage.models import table_schema
 
+    original = botocore.client.BaseClient._make_api_call
+
+    def serialised(self: Any, operation_name: str, api_params: Any) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            with _DYNAMO_LOCK:
+                return original(self, operation_name, api_params)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", serialised)
     with mock_aws():
         schema = table_schema()
         ttl = schema.pop("TtlAttribute")

@@ -258,9 +258,13 @@ def on_ready_to_ship(
     current = store.get_claim(pkg, store.current_attempt(pkg))
     if current is not None and done(current):
         return {"skipped": f"already {current.state.value}"}  # a replayed event
-    integrated = channel_is_integrated(shopee, order.shop_id, order_sn, package_number)
-    pricing = Pricing((), (), ()) if integrated else load_pricing(merchant_id)
-    planned = plan(order, package_number, warehouses_for(store, merchant_id), integrated, pricing, clock)
+    warehouses = warehouses_for(store, merchant_id)
+    if allocate(warehouses, order.region) is None:  # nothing to ship from: no need to ask Shopee anything
+        planned: PurchaseJob | Attention = plan(order, package_number, warehouses, False, Pricing((), (), ()), clock)
+    else:
+        integrated = channel_is_integrated(shopee, order.shop_id, order_sn, package_number)
+        pricing = Pricing((), (), ()) if integrated else load_pricing(merchant_id)
+        planned = plan(order, package_number, warehouses, integrated, pricing, clock)
     if isinstance(planned, Attention):
         now = clock.time()
         attempt = store.current_attempt(pkg)
