@@ -84,6 +84,7 @@ MANIFEST = Manifest(
                         Route(method="DELETE", path="/v1/rules/{rule_id}"),
                         Route(method="POST", path="/v1/rates"),
                         Route(method="GET", path="/v1/shipments"),
+                        Route(method="POST", path="/v1/shipments"),
                         Route(method="POST", path="/v1/shipments/retry"),
                         Route(method="GET", path="/v1/openapi.json", public=PUBLIC),
                         Route(method="GET", path="/v1/docs", public=PUBLIC),

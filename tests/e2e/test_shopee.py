@@ -153,7 +153,14 @@ def test_lost_push_is_recovered_by_the_schedule(stack: StackClient) -> None:
         return stack.api("GET", f"/v1/orders/{sn}", m["api_key"]).json()["order_status"] == "CANCELLED"
 
     wait_for("cancellation seen", cancelled, timeout=60, every=0.5)
-    ledger = sandbox(stack, "GET", "/ledger?include=calls")
-    paths = {c["path"] for c in ledger["calls"]}
-    assert "/api/v2/push/get_lost_push_message" in paths
+
+    def lost_push_read() -> bool:
+        # the scheduler's sync job may see the cancellation first; the lost-push job runs beside it
+        paths = {c["path"] for c in sandbox(stack, "GET", "/ledger?include=calls")["calls"]}
+        if "/api/v2/push/get_lost_push_message" in paths:
+            return True
+        stack.control("POST", "/clock/advance", {"seconds": 310})
+        return False
+
+    wait_for("the lost-push job to read Shopee's lost pushes", lost_push_read, timeout=90, every=2)
     sandbox(stack, "POST", "/faults", {"reset": True})

@@ -29,3 +29,28 @@ def test_needs_attention_shows_the_carriers_error_and_retry_opens_one_attempt(
 def test_unknown_status_is_a_400(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
     status, body, _ = gw.call("GET", "/v1/shipments", key=tenants[0].key, query={"status": "lost"})
     assert status == 400 and body["error"]["details"][0]["field"] == "query.status"
+
+
+def test_buy_a_package_now_is_queued_once_and_refused_when_bought(
+    gw: Gateway, tenants: tuple[Tenant, Tenant]
+) -> None:
+    from kiriman.domain.purchases import Claim, ClaimState
+    from tests.integration.test_tenancy import _seed_shop_and_order
+
+    a, _ = tenants
+    _, sn = _seed_shop_and_order(gw, a)
+    store = gw.api.RUNTIME.store
+    order = store.get_order(a.merchant_id, sn)
+    body = {"shop_id": order.shop_id, "order_sn": sn}
+    status, out, _ = gw.call("POST", "/v1/shipments", body, key=a.key, headers_extra={"Idempotency-Key": "buy-1"})
+    assert status == 202 and out["package_number"] == order.packages[0].package_number, out
+    again = gw.call("POST", "/v1/shipments", body, key=a.key, headers_extra={"Idempotency-Key": "buy-1"})
+    assert again[0] == 202 and again[1] == out  # the same answer, not a second request
+    bad = gw.call("POST", "/v1/shipments", {**body, "package_number": "NOPE"}, key=a.key)
+    assert bad[0] == 400 and bad[1]["error"]["details"][0]["field"] == "package_number"
+    pkg = PackageRef(order.shop_id, sn, order.packages[0].package_number)
+    now = gw.api.RUNTIME.clock.time()
+    store.create_claim(Claim(pkg, 1, a.merchant_id, ClaimState.BOUGHT, "ninjavan", "ca_1", "KREF", now, now,
+                             tracking_number="NV1"))
+    done = gw.call("POST", "/v1/shipments", body, key=a.key)
+    assert done[0] == 409 and "BOUGHT" in done[1]["error"]["message"]

@@ -393,6 +393,14 @@ def _f_shipments(gw: Gateway, a: Tenant, op: str) -> Case:
                 hidden=["2511TENANCY01"])
 
 
+@route("POST", "/v1/shipments")
+def _f_shipments_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    _, sn = _seed_shop_and_order(gw, a)
+    order = gw.api.RUNTIME.store.get_order(a.merchant_id, sn)
+    body = {"shop_id": order.shop_id, "order_sn": sn, "package_number": order.packages[0].package_number}
+    return Case(Call("POST", "/v1/shipments", body), owner_status=202)
+
+
 @route("POST", "/v1/shipments/retry")
 def _f_shipments_retry(gw: Gateway, a: Tenant, op: str) -> Case:
     return Case(Call("POST", "/v1/shipments/retry", _failed_claim(gw, a)))

@@ -7,15 +7,18 @@ failure, once (a double click makes one attempt).
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field, StringConstraints
 
+from kiriman.api.envelope import JSON
+from kiriman.api.idempotency import idempotent
 from kiriman.api.models import Page, StrictBody
 from kiriman.api.resolver import acting, requires, runtime
 from kiriman.carriers.base import PackageRef
 from kiriman.domain.access import Permission
-from kiriman.domain.errors import Conflict, NotFound
+from kiriman.domain.errors import Conflict, InvalidInput, NotFound
 from kiriman.domain.purchases import Claim, ClaimState
 
 router = Router()
@@ -88,6 +91,49 @@ class RetryIn(StrictBody):
     order_sn: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{6,32}$")]
     package_number: Annotated[str, StringConstraints(max_length=64)] = ""
     leg: Annotated[str, StringConstraints(pattern=r"^(outbound|line_haul|return:\w+|exchange:\w+)$")] = "outbound"
+
+
+class ShipmentIn(RetryIn):
+    pass
+
+
+class Queued(BaseModel):
+    status: str = Field(description="queued: the purchase runs through the same claim as automatic ones")
+    shop_id: int
+    order_sn: str
+    package_number: str
+    attempt: int
+
+
+@router.post("/v1/shipments", summary="Buy the label for a package now (once: the purchase claim decides)")
+@requires(router, Permission.CARRIERS_WRITE)
+@idempotent(router)
+def create_shipment(body: Annotated[ShipmentIn, Body()], merchant_id: MerchantQuery = None) -> Response[Any]:
+    merchant = acting(merchant_id, required=True)
+    assert merchant is not None
+    rt = runtime()
+    order = rt.store.get_order(merchant, body.order_sn)
+    if order is None or order.shop_id != body.shop_id:
+        raise NotFound("order not found")
+    numbers = [p.package_number for p in order.packages]
+    number = body.package_number or (numbers[0] if len(numbers) == 1 else "")
+    if numbers and number not in numbers:
+        raise InvalidInput("package_number", f"the order's packages are {numbers}")
+    if order.order_status != "READY_TO_SHIP":
+        raise Conflict(f"the order is {order.order_status}; only READY_TO_SHIP packages are bought")
+    pkg = PackageRef(body.shop_id, body.order_sn, number, body.leg)
+    attempt = rt.store.current_attempt(pkg)
+    claim = rt.store.get_claim(pkg, attempt)
+    if claim is not None and claim.state in (ClaimState.BOUGHT, ClaimState.UNKNOWN):
+        raise Conflict(f"this package is already {claim.state.value} (attempt {attempt})")
+    if claim is not None and claim.state == ClaimState.FAILED:
+        raise Conflict("the last purchase was refused: fix it and POST /v1/shipments/retry")
+    rt.events.publish("PackageReadyToShip", {"merchant_id": merchant, "shop_id": pkg.shop_id,
+                                             "order_sn": pkg.order_sn, "package_number": number,
+                                             "requested": True})
+    out = Queued(status="queued", shop_id=pkg.shop_id, order_sn=pkg.order_sn, package_number=number,
+                 attempt=attempt)
+    return Response(status_code=202, content_type=JSON, body=out.model_dump(mode="json"))
 
 
 @router.post("/v1/shipments/retry", summary="Open the next purchase attempt after a refusal (once)")
