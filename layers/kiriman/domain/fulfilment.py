@@ -374,7 +374,8 @@ class ReconcileStore(PlanStore, Protocol):
                     status: str | None = None) -> tuple[list[Order], str | None]: ...
 
 
-def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: float) -> dict[str, int]:
+def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: float,
+              max_republish: int = 200) -> dict[str, int]:
     """Re-publish PackageReadyToShip for every READY_TO_SHIP package whose purchase is not done: never
     claimed (an event lost between the write and the publish), stuck CALLING past its worker's deadline,
     or bought but not yet labelled or handed back to Shopee. Replays are harmless: claims decide."""
@@ -408,6 +409,8 @@ def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: floa
                         "package_number": package.package_number, "logistics_channel_id":
                         package.logistics_channel_id, "ship_by_date": order.ship_by_date, "reconciled": True})
                     counts["republished"] += 1
+                    if counts["republished"] >= max_republish:
+                        return counts  # the rest next run: a backlog must not turn into a storm
             if not cursor:
                 break
     return counts
