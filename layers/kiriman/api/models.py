@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
 
 class StrictBody(BaseModel):
@@ -29,4 +30,4 @@ class Deleted(BaseModel):
     deleted: bool = True
 
 
-__all__ = ["Deleted", "Label", "Name", "Page", "StrictBody", "Text", "field_validator", "printable"]
+__all__ = ["Country", "Deleted", "Label", "Name", "Page", "StrictBody", "Text", "field_validator", "printable"]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from kiriman.api.envelope import JSON
 from kiriman.api.idempotency import idempotent
-from kiriman.api.models import Name, Page, StrictBody
+from kiriman.api.models import Country, Name, Page, StrictBody
 from kiriman.api.resolver import acting, requires, runtime
 from kiriman.carriers.catalog import CARRIERS
 from kiriman.domain import carrier_accounts
@@ -27,7 +27,6 @@ MerchantQuery = Annotated[
     Query(max_length=40, description="Operators: the merchant whose accounts to act on (omit for the forwarder's)."),
 ]
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9]{2,20}$")]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 Setting = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 

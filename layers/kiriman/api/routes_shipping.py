@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from kiriman.api.envelope import JSON
 from kiriman.api.idempotency import idempotent
-from kiriman.api.models import Deleted, Page, StrictBody, Text
+from kiriman.api.models import Country, Deleted, Page, StrictBody, Text
 from kiriman.api.resolver import acting, requires, runtime
 from kiriman.domain import orders, quoting, rate_cards, rule_book
 from kiriman.domain.access import Permission
@@ -32,7 +32,6 @@ router = Router()
 MerchantQuery = Annotated[
     str | None, Query(max_length=40, description="Operators: the merchant to act on (omit for the forwarder's).")
 ]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 

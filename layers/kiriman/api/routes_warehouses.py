@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from kiriman.api.envelope import JSON
 from kiriman.api.idempotency import idempotent
-from kiriman.api.models import Deleted, Name, Page, StrictBody, Text, printable
+from kiriman.api.models import Country, Deleted, Name, Page, StrictBody, Text, printable
 from kiriman.api.resolver import acting, principal, requires, runtime
 from kiriman.domain import warehouses
 from kiriman.domain.access import Permission
@@ -24,7 +24,6 @@ router = Router()
 MerchantQuery = Annotated[
     str | None, Query(max_length=40, description="Operators: the merchant whose warehouses to act on.")
 ]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 
 
 class AddressIn(StrictBody):

@@ -187,6 +187,9 @@ class CarrierInfo:
     setting_fields: tuple[str, ...] = ()
     webhook_signature_header: str = ""
     docs: str = ""
+    # The carrier keys its once-only guard on the package itself (Shopee arranges a package once), so the
+    # purchase reference is the package identity rather than a hash of the claim key.
+    reference_is_package: bool = False
 
 
 OPERATIONS = ("quote", "create_shipment", "find_by_reference", "get_label", "cancel", "track", "book_pickup",

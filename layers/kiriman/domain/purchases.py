@@ -132,11 +132,9 @@ def purchase(
     pkg = request.package
     attempt = store.current_attempt(pkg)
     now = clock.time()
-    reference = reference_for(pkg, attempt)
+    reference = pkg.identity if carrier.info.reference_is_package else reference_for(pkg, attempt)
     fresh = Claim(pkg, attempt, merchant_id, ClaimState.CLAIMED, carrier.info.slug, carrier.account_id, reference,
                   now, now)
-    if carrier.info.slug == "shopee":
-        fresh = replace(fresh, reference=pkg.identity)  # Shopee arranges a package once; the package is the key
     if not store.create_claim(fresh):
         claim = store.get_claim(pkg, attempt)
         if claim is None:

@@ -226,10 +226,8 @@ class ShopeeLogistics:
     def find_by_reference(self, reference: str) -> CreatedShipment | None:
         pkg = package_of(reference)
         number = pkg.package_number or None
-        if number:
-            details = self._call(self._api.get_package_detail, pkg.shop_id, [number])
-            if not details or not _arranged_detail(details[0]):
-                return None
+        if number and not self._arranged(pkg):
+            return None
         data = self._call(self._api.get_tracking_number, pkg.shop_id, pkg.order_sn, number)
         tn = str(data.get("tracking_number") or "")
         if not tn and not number:

@@ -25,4 +25,5 @@ INFO = CarrierInfo(
     credential_fields=(),
     setting_fields=("method",),
     docs="https://open.shopee.com/documents/v2/v2.logistics.ship_order",
+    reference_is_package=True,
 )
