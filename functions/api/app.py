@@ -6,7 +6,7 @@ from kiriman.api.app import handle
 from kiriman.runtime import Runtime
 from kiriman.settings import ApiSettings, load
 
-RUNTIME = Runtime(load(ApiSettings))
+RUNTIME = Runtime(load(ApiSettings)).warm()
 
 
 def handler(event: dict[str, Any], context: Any, runtime: Runtime[ApiSettings] | None = None) -> dict[str, Any]:

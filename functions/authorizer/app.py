@@ -7,7 +7,7 @@ from kiriman.logs import get_logger
 from kiriman.runtime import Runtime
 from kiriman.settings import AuthorizerSettings, load
 
-RUNTIME = Runtime(load(AuthorizerSettings))
+RUNTIME = Runtime(load(AuthorizerSettings)).warm()
 log = get_logger()
 
 

@@ -7,7 +7,7 @@ from kiriman.logs import get_logger
 from kiriman.runtime import Runtime
 from kiriman.settings import DueSweepSettings, load
 
-RUNTIME = Runtime(load(DueSweepSettings))
+RUNTIME = Runtime(load(DueSweepSettings)).warm()
 log = get_logger()
 
 

@@ -10,7 +10,7 @@ from kiriman.runtime import Runtime
 from kiriman.schemas.shipping import decode_card, decode_rule
 from kiriman.settings import FulfilSettings, load
 
-RUNTIME = Runtime(load(FulfilSettings))
+RUNTIME = Runtime(load(FulfilSettings)).warm()
 log = get_logger()
 
 

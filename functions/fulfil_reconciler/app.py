@@ -7,7 +7,7 @@ from kiriman.logs import get_logger
 from kiriman.runtime import Runtime
 from kiriman.settings import ReconcilerSettings, load
 
-RUNTIME = Runtime(load(ReconcilerSettings))
+RUNTIME = Runtime(load(ReconcilerSettings)).warm()
 log = get_logger()
 
 

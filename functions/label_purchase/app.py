@@ -16,7 +16,7 @@ from kiriman.logs import get_logger, personal_scope
 from kiriman.runtime import Runtime
 from kiriman.settings import LabelPurchaseSettings, load
 
-RUNTIME = Runtime(load(LabelPurchaseSettings))
+RUNTIME = Runtime(load(LabelPurchaseSettings)).warm()
 log = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -7,7 +7,7 @@ from kiriman.logs import get_logger
 from kiriman.runtime import Runtime
 from kiriman.settings import ShopSchedulerSettings, load
 
-RUNTIME = Runtime(load(ShopSchedulerSettings))
+RUNTIME = Runtime(load(ShopSchedulerSettings)).warm()
 log = get_logger()
 
 

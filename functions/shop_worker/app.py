@@ -11,7 +11,7 @@ from kiriman.logs import get_logger, personal_scope
 from kiriman.runtime import Runtime
 from kiriman.settings import ShopWorkerSettings, load
 
-RUNTIME = Runtime(load(ShopWorkerSettings))
+RUNTIME = Runtime(load(ShopWorkerSettings)).warm()
 log = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 

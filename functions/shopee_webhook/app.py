@@ -13,7 +13,7 @@ from kiriman.metrics import count
 from kiriman.runtime import Runtime
 from kiriman.settings import ShopeeWebhookSettings, load
 
-RUNTIME = Runtime(load(ShopeeWebhookSettings))
+RUNTIME = Runtime(load(ShopeeWebhookSettings)).warm()
 log = get_logger()
 
 

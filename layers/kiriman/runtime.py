@@ -36,6 +36,29 @@ class Runtime(Generic[S]):
 
         return boto3.session.Session(region_name=self.settings.region)
 
+    def warm(self) -> Runtime[S]:
+        """Build every client this function's settings allow, at cold start.
+
+        Lambda runs module code in its init phase, which is not counted against the invocation timeout
+        (AWS Lambda developer guide, "Best practices: take advantage of execution environment reuse ...
+        initialize SDK clients outside of the function handler"). Importing boto3 and building clients
+        costs hundreds of milliseconds; paid inside the first request it can push a short-timeout
+        function (the Shopee push endpoint has 5 s) past its limit on a busy host. No network calls.
+        """
+        wanted = (
+            (TableSettings, "store"),
+            (BusSettings, "events"),
+            (QueueSettings, "dispatcher"),
+            (SecretSettings, "secrets"),
+            (CarrierSettings, "vault"),
+            (BucketSettings, "labels"),
+            (KmsSettings, "cipher"),
+        )
+        for kind, name in wanted:
+            if isinstance(self.settings, kind):
+                getattr(self, name)
+        return self
+
     def client(self, service: str) -> Any:
         """A boto3 client; the endpoint comes from AWS_ENDPOINT_URL when the local stack sets it."""
         return self._session.client(service, endpoint_url=self.settings.aws_endpoint_url)

@@ -119,12 +119,12 @@ def test_push_signatures_and_shapes(stack: StackClient) -> None:
 
 def http_raw(url: str, body: bytes, signature: str | None) -> Any:
     """One push as Shopee sends it. A 502/504 means the local runner killed a cold worker past its scaled
-    timeout on a busy machine (Shopee would retry the push too): try again, up to three times."""
+    timeout on a busy machine (Shopee would retry the push too): try again, up to five times, backing off."""
     import time
     import urllib.error
     import urllib.request
 
-    for attempt in range(3):
+    for attempt in range(5):
         req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
         if signature:
             req.add_header("Authorization", signature)
@@ -132,8 +132,8 @@ def http_raw(url: str, body: bytes, signature: str | None) -> Any:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 return type("R", (), {"status": resp.status, "body": resp.read()})
         except urllib.error.HTTPError as exc:
-            if exc.code in (502, 504) and attempt < 2:
-                time.sleep(1)
+            if exc.code in (502, 504) and attempt < 4:
+                time.sleep(1 + attempt)
                 continue
             return type("R", (), {"status": exc.code, "body": exc.read()})
     raise AssertionError("unreachable")
