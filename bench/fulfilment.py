@@ -91,6 +91,8 @@ def main() -> None:
             _request("POST", f"{shopee}/auth-mode", None, {"mode": "shop", "shop_id": sid})
             _request("GET", link["authorization_url"])
         total = per_shop * args.shops
+        # Past Shopee's first hour (fresh orders are held while the buyer may still cancel freely).
+        _request("POST", f"{control}/clock/advance", None, {"seconds": 3660})
         done_at = None
         while time.monotonic() - start < args.timeout:
             _, ledger = _request("GET", f"{shopee}/ledger?include=ship,orders")

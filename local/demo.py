@@ -23,6 +23,7 @@ log = logging.getLogger("local.demo")
 STAGES = (
     "merchants", "api_keys_issued", "health_ok", "shops_connected", "orders_synced",
     "packages", "labels_bought", "carrier_purchases", "duplicate_purchases", "shopee_handed_back",
+    "label_files", "own_labels", "zpl_labels", "pick_lists", "manifests",
 )
 
 # The forwarder's warehouses, one per market the demo shops sell in (addresses are public landmarks).
@@ -157,12 +158,116 @@ def setup_fulfilment(state: dict[str, Any], summary: dict[str, Any]) -> None:
 
 
 def _shipments(state: dict[str, Any], status: str) -> list[dict[str, Any]]:
-    api, items = state["api"]["base_url"], []
-    for merchant in state["merchants"]:
-        code, page = _request("GET", f"{api}/v1/shipments?status={status}&limit=100", merchant["api_key"])
+    return [s for merchant in state["merchants"] for s in _merchant_shipments(state, merchant["api_key"], status)]
+
+
+def _merchant_shipments(state: dict[str, Any], key: str, status: str) -> list[dict[str, Any]]:
+    api, cursor = state["api"]["base_url"], ""
+    items: list[dict[str, Any]] = []
+    while True:
+        code, page = _request("GET", f"{api}/v1/shipments?status={status}&limit=100"
+                              + (f"&cursor={cursor}" if cursor else ""), key)
+        if code != 200:
+            return items
+        items += page["items"]
+        cursor = page.get("next_cursor") or ""
+        if not cursor:
+            return items
+
+
+def _download(url: str, path: Path) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:  # a presigned URL on the local S3
+            path.write_bytes(resp.read())
+        return True
+    except (urllib.error.URLError, OSError) as exc:
+        log.warning("download %s: %s", path.name, exc)
+        return False
+
+
+def _label_link(api: str, key: str, sid: str, fmt: str, source: str, deadline: float) -> dict[str, Any] | None:
+    """The label's presigned URL; our own labels are rendered a few seconds after the purchase (409 until)."""
+    while True:
+        code, body = _request("GET", f"{api}/v1/shipments/{sid}/label?format={fmt}&source={source}", key)
         if code == 200:
-            items += page["items"]
-    return items
+            return dict(body)
+        if code != 409 or time.monotonic() > deadline:
+            log.warning("label %s %s/%s: HTTP %s %s", sid, fmt, source, code, body)
+            return None
+        time.sleep(1)
+
+
+def write_documents(state: dict[str, Any], summary: dict[str, Any], out_dir: Path, timeout_s: float = 120) -> None:
+    """Every bought label to out/labels/: the printed PDF (the carrier's when it gave one), our own 100x150 mm
+    PDF and its ZPL; then one pick list and one end-of-day manifest to out/."""
+    api = state["api"]["base_url"]
+    labels = out_dir / "labels"
+    labels.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    counts = {"label_files": 0, "own_labels": 0, "zpl_labels": 0}
+    own_by_market: dict[str, int] = {}
+    markets = {int(s["shop_id"]): s["region"] for s in (state.get("shopee") or {}).get("shops", [])}
+    for merchant in state["merchants"]:
+        key = merchant["api_key"]
+        for s in _merchant_shipments(state, key, "bought"):
+            sid = f"{s['shop_id']}.{s['order_sn']}.{s['package_number'] or '-'}"
+            for fmt, source, name, counter in (("pdf", "auto", f"{sid}.pdf", "label_files"),
+                                               ("pdf", "ours", f"{sid}.ours.pdf", "own_labels"),
+                                               ("zpl", "ours", f"{sid}.zpl", "zpl_labels")):
+                link = _label_link(api, key, sid, fmt, source, deadline)
+                if link and _download(link["url"], labels / name):
+                    counts[counter] += 1
+                    if counter == "own_labels":
+                        market = markets.get(int(s["shop_id"]), "?")
+                        own_by_market[market] = own_by_market.get(market, 0) + 1
+    summary.update(counts)
+    summary["own_labels_by_market"] = own_by_market
+    summary["pick_lists"], summary["manifests"] = _paperwork(state, out_dir, deadline)
+
+
+def _document(api: str, key: str, body: dict[str, Any], path: Path, deadline: float) -> bool:
+    code, made = _request("POST", f"{api}/v1/documents", key, body)
+    if code != 202:
+        return False
+    while time.monotonic() < deadline:
+        code, doc = _request("GET", f"{api}/v1/documents/{made['document_id']}", key)
+        if code == 200 and doc.get("status") == "done":
+            return _download(doc["url"], path)
+        if code != 200 or doc.get("status") == "failed":
+            log.warning("document %s: HTTP %s %s", body.get("kind"), code, doc)
+            return False
+        time.sleep(1)
+    return False
+
+
+def _paperwork(state: dict[str, Any], out_dir: Path, deadline: float) -> tuple[int, int]:
+    """One pick list (the day's wave of bought parcels) and one manifest (a warehouse's Ninja Van handover)."""
+    api = state["api"]["base_url"]
+    _, health = _request("GET", f"{api}/v1/health")
+    today = str((health or {}).get("time", ""))[:10] if isinstance(health, dict) else ""
+    _, page = _request("GET", f"{api}/v1/warehouses?limit=100", state["operator"]["api_key"])
+    warehouses = [w["warehouse_id"] for w in (page or {}).get("items", [])] if isinstance(page, dict) else []
+    pick_lists = manifests = 0
+    for merchant in state["merchants"]:
+        key = merchant["api_key"]
+        if not pick_lists and _document(api, key, {"kind": "pick_list", "wave": {}}, out_dir / "pick-list.pdf",
+                                        deadline):
+            pick_lists = 1
+        if manifests or not today:
+            continue
+        from datetime import date, timedelta
+
+        day = date.fromisoformat(today)
+        for wid in warehouses:
+            for when in (day, day + timedelta(days=1), day - timedelta(days=1)):
+                body = {"kind": "manifest", "format": "pdf",
+                        "manifest": {"warehouse_id": wid, "carrier": "ninjavan", "date": when.isoformat()}}
+                if _document(api, key, body, out_dir / "manifest.pdf", deadline):
+                    manifests = 1
+                    break
+            if manifests:
+                break
+    return pick_lists, manifests
 
 
 def wait_for_labels(state: dict[str, Any], timeout_s: float) -> None:
@@ -242,9 +347,15 @@ def run(state_dir: Path, timeout_s: float = 240) -> tuple[dict[str, Any], bool]:
             summary["orders_synced"] = count_orders(state)
             summary["orders_in_sandbox"] = expected
             ok = ok and summary["orders_synced"] == expected
+            # Fresh orders are held for their first hour (Shopee: the buyer may still cancel freely);
+            # let the fulfil events land, then move the shared clock past it. The due sweep releases them.
+            time.sleep(3)
+            _request("POST", f"{state['api']['base_url']}/_local/clock/advance", None, {"seconds": 3660})
             wait_for_labels(state, timeout_s)
             fulfilment_summary(state, summary)
             ok = ok and summary["labels_bought"] > 0 and summary["duplicate_purchases"] == 0
+            write_documents(state, summary, state_dir)
+            ok = ok and summary["own_labels"] == summary["labels_bought"] and summary["pick_lists"] == 1
         ok = ok and summary["merchants"] > 0 and summary["health_ok"] == 1
     except Exception:
         log.exception("the demo failed")

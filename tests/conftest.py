@@ -97,7 +97,10 @@ def aws(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[di
             Name="/kiriman/test/shopee", SecretString=json.dumps(SHOPEE_SECRET)
         )
         sqs = boto3.client("sqs", region_name=REGION)
-        queues = {q: sqs.create_queue(QueueName=f"kiriman-test-{q}")["QueueUrl"] for q in ("shop-sync",)}
+        queues = {
+            q: sqs.create_queue(QueueName=f"kiriman-test-{q}")["QueueUrl"]
+            for q in ("shop-sync", "render-documents", "fulfil-held")
+        }
         yield {
             "table": "kiriman-test-table",
             "bus": "kiriman-test-events",

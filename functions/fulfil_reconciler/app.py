@@ -15,6 +15,7 @@ def handler(
     event: dict[str, Any], context: Any, runtime: Runtime[ReconcilerSettings] | None = None
 ) -> dict[str, int]:
     rt = runtime or RUNTIME
-    counts = reconcile(rt.store, rt.events, rt.clock, rt.settings.reconcile_after_s)
+    counts = reconcile(rt.store, rt.events, rt.clock, rt.settings.reconcile_after_s,
+                       again_after_s=rt.settings.reconcile_again_after_s)
     log.info("fulfilment reconciled", extra=counts)
     return counts

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from kiriman.carriers.base import Carrier
+from kiriman.domain import printing
 from kiriman.domain.fulfilment import PurchaseJob, Retry, queue_for, run_job
 from kiriman.logs import get_logger, personal_scope
 from kiriman.runtime import Runtime
@@ -22,7 +23,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def carrier_for(rt: Runtime[LabelPurchaseSettings], job: PurchaseJob) -> Carrier:
-    return rt.carrier(job.carrier, job.account_id, job.merchant_id)  # type: ignore[no-any-return]
+    # archived (raw/ in the documents bucket) and rate-limited per account (runtime.purchase_carrier)
+    return rt.purchase_carrier(job.carrier, job.account_id, job.merchant_id)  # type: ignore[no-any-return]
 
 
 def handler(
@@ -43,6 +45,8 @@ def handler(
                      extra={"order_sn": job.order_sn, "delay_s": result.delay_s, "why": result.why})
             return
         claim = result.outcome.claim
+        if printing.wants_render(claim):  # our own PDF and ZPL label, rendered in batches (document_render)
+            rt.dispatcher.send(printing.RENDER_QUEUE, [printing.job_for(claim).to_json()])
         log.info("purchase done", extra={"order_sn": job.order_sn, "carrier": job.carrier, "state": claim.state.value,
                                          "bought_now": result.outcome.created, "handed_back": result.handed_back})
 

@@ -127,6 +127,8 @@ class Functions(Construct):
                         platform=ecr_assets.Platform.LINUX_ARM64,
                         cmd=[fn.handler],
                         exclude=ASSET_EXCLUDE,
+                        # the Dockerfile copies the two layers' content: COPY --from=layers ...
+                        build_contexts={"layers": str(layers.layers_dir)},
                     ),
                     **common,  # type: ignore[arg-type]
                 )

@@ -34,6 +34,7 @@ def check_layer_dirs(layers_dir: Path) -> None:
 class Layers(Construct):
     def __init__(self, scope: Construct, cid: str, *, layers_dir: Path, name_prefix: str) -> None:
         super().__init__(scope, cid)
+        self.layers_dir = layers_dir  # image functions copy the same content (Docker build context "layers")
         check_layer_dirs(layers_dir)
         self.by_name: dict[str, lambda_.LayerVersion] = {
             name: lambda_.LayerVersion(

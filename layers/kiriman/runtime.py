@@ -52,6 +52,7 @@ class Runtime(Generic[S]):
             (SecretSettings, "secrets"),
             (CarrierSettings, "vault"),
             (BucketSettings, "labels"),
+            (BucketSettings, "documents"),
             (KmsSettings, "cipher"),
         )
         for kind, name in wanted:
@@ -59,9 +60,9 @@ class Runtime(Generic[S]):
                 getattr(self, name)
         return self
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, **options: Any) -> Any:
         """A boto3 client; the endpoint comes from AWS_ENDPOINT_URL when the local stack sets it."""
-        return self._session.client(service, endpoint_url=self.settings.aws_endpoint_url)
+        return self._session.client(service, endpoint_url=self.settings.aws_endpoint_url, **options)
 
     @cached_property
     def store(self) -> Any:
@@ -135,6 +136,56 @@ class Runtime(Generic[S]):
             raise RuntimeError("this function has no bucket access")
         return S3Labels(self.client("s3"), self.settings.bucket_name)
 
+    @cached_property
+    def documents(self) -> Any:
+        from kiriman.adapters.aws import S3Documents
+
+        if not isinstance(self.settings, BucketSettings):
+            raise RuntimeError("this function has no bucket access")
+        from botocore.config import Config
+
+        # Presigned URLs with SigV4 (SigV2 query signing is deprecated and refused by newer regions), path-style
+        # against the local stack's endpoint (http://bucket.127.0.0.1:port would not resolve).
+        if self.settings.aws_endpoint_url:
+            config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+        else:
+            config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+        return S3Documents(self.client("s3", config=config), self.settings.bucket_name)
+
+    @cached_property
+    def raw_archive(self) -> Any:
+        from kiriman.adapters.aws import S3RawArchive
+
+        if not isinstance(self.settings, BucketSettings):
+            raise RuntimeError("this function has no bucket access")
+        return S3RawArchive(self.client("s3"), self.settings.bucket_name)
+
+    def purchase_carrier(self, carrier: str, account_id: str, merchant_id: str) -> Any:
+        """The adapter a purchase job uses: every exchange archived under ``raw/`` (carriers/archive.py),
+        and a token taken from the account's bucket before each call (carriers/ratelimit.py).
+
+        Shopee logistics is neither: it speaks through the Shopee client, which has its own quota circuit
+        and is not a :class:`~kiriman.carriers.transport.CarrierHttp`.
+        """
+        from kiriman.carriers.archive import ArchivingCarrier
+        from kiriman.carriers.ratelimit import RateLimitedCarrier, limit_for
+        from kiriman.domain import carrier_accounts
+
+        if carrier == "shopee":
+            return self.carrier(carrier, account_id, merchant_id)
+        account = self._carrier_account(account_id, merchant_id)
+        adapter = carrier_accounts.adapter(account, self.vault, self.carrier_factory())
+        archived = ArchivingCarrier(adapter, self.raw_archive, self.clock)
+        return RateLimitedCarrier(archived, self.store, limit_for(carrier, account.settings))
+
+    def _carrier_account(self, account_id: str, merchant_id: str) -> Any:
+        """The merchant's own account, or the forwarder's."""
+        from kiriman.domain import carrier_accounts
+
+        return self.store.get_carrier_account(merchant_id, account_id) or carrier_accounts.get(
+            self.store, None, account_id
+        )
+
     def carrier(self, carrier: str, account_id: str, merchant_id: str) -> Any:
         """The adapter for the account a shipment was bought with (the merchant's own, or the forwarder's)."""
         from kiriman.carriers.base import AccountConfig
@@ -143,10 +194,7 @@ class Runtime(Generic[S]):
         build = self.carrier_factory()
         if carrier == "shopee":
             return build(AccountConfig(account_id, "shopee", ""), {})
-        account = self.store.get_carrier_account(merchant_id, account_id) or carrier_accounts.get(
-            self.store, None, account_id
-        )
-        return carrier_accounts.adapter(account, self.vault, build)
+        return carrier_accounts.adapter(self._carrier_account(account_id, merchant_id), self.vault, build)
 
     @cached_property
     def cipher(self) -> Any:

@@ -85,6 +85,12 @@ class BucketSettings(Base):
     bucket_name: str = Field(min_length=3)
 
 
+class DocumentSettings(BucketSettings):
+    """Rendered documents in the private bucket, handed out as presigned URLs valid this long (minutes)."""
+
+    document_url_ttl_s: int = Field(300, ge=30, le=3600)
+
+
 class FulfilSettings(ShopeeSettings, CarrierSettings, QueueSettings):
     """PackageReadyToShip -> allocate, rate and route, queue one purchase job per package."""
 
@@ -101,12 +107,26 @@ class LabelPurchaseSettings(ShopeeSettings, CarrierSettings, BucketSettings, Que
 class ReconcilerSettings(TableSettings, BusSettings):
     # A READY_TO_SHIP package not bought this long after its last change is re-published.
     reconcile_after_s: float = Field(900.0, ge=60)
+    # ... and again only after this long with its claim standing still (a queued job is not lost).
+    reconcile_again_after_s: float = Field(3600.0, ge=60)
 
 
-class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings):
+class PickupBookingSettings(CarrierSettings):
+    """Books each carrier's daily pickup per warehouse (domain/pickups.py): table and carrier accounts."""
+
+
+class ApiSettings(ShopeeSettings, CarrierSettings, BusSettings, QueueSettings, DocumentSettings):
     # Bodies larger than this get 413 before any parsing.
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     public_api_url: str = Field(min_length=1)
+
+
+class DocumentRenderSettings(TableSettings, DocumentSettings):
+    """The renderer (``document_render``): reads claims, orders and warehouses, writes documents and their keys."""
+
+    # wkhtmltopdf is killed after this long (a batch of 50 labels takes well under a second on the reference
+    # machine); below the function's timeout so the batch can still fall back to one label at a time.
+    render_timeout_s: float = Field(20.0, gt=0, le=600)
 
 
 class ShopeeWebhookSettings(TableSettings, QueueSettings, SecretSettings):

@@ -139,7 +139,9 @@ def test_grants_follow_access_only(synth: Synth) -> None:
         assert ("s3:GetObject*" in actions) == (a.bucket != "none"), fn.name
         assert ("s3:PutObject" in actions) == (a.bucket == "write"), fn.name
         assert ("events:PutEvents" in actions) == a.bus, fn.name
-        assert ("secretsmanager:GetSecretValue" in actions) == bool(a.secrets), fn.name
+        # carrier-account readers get GetSecretValue too, on carrier-accounts/* only (infra/capabilities/functions.py)
+        assert ("secretsmanager:GetSecretValue" in actions) == bool(a.secrets or a.carrier_accounts != "none"), \
+            fn.name
         assert ("ssm:GetParameter" in actions) == bool(a.parameters), fn.name
         sent_to = {
             r["Fn::GetAtt"][0]
@@ -194,8 +196,9 @@ def test_key_and_public_url_reach_the_functions_that_ask(synth: Synth) -> None:
     functions = synth.resources("AWS::Lambda::Function")
     for fn in synth.manifest.functions:
         variables = functions[synth.function_id(fn.name)]["Environment"]["Variables"]
-        assert ("KMS_KEY_ID" in variables) == fn.access.kms, fn.name
-        if fn.access.kms:
+        wants_key = fn.access.kms or fn.access.carrier_accounts != "none"  # wiring.function_environment
+        assert ("KMS_KEY_ID" in variables) == wants_key, fn.name
+        if wants_key:
             assert variables["KMS_KEY_ID"] == {"Fn::GetAtt": [key_id, "Arn"]}
         assert ("PUBLIC_API_URL" in variables) == fn.access.public_url, fn.name
         if fn.access.public_url:

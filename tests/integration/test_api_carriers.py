@@ -49,6 +49,8 @@ def test_create_stores_credentials_in_the_vault_and_never_returns_them(
         ({"credentials": {"client_id": "x"}}, "credentials.client_secret"),
         ({"credentials": {"client_id": "x", "client_secret": "y", "password": "z"}}, "credentials.password"),
         ({"settings": {"colour": "red"}}, "settings.colour"),
+        ({"settings": {"rate_limit_per_s": "fast"}}, "settings.rate_limit_per_s"),
+        ({"settings": {"rate_limit_per_s": "2", "rate_limit_burst": "0.5"}}, "settings.rate_limit_burst"),
         ({"services": ["Teleport"]}, "services"),
         ({"environment": "staging"}, "environment"),
     ],
@@ -94,3 +96,15 @@ def test_carrier_catalogue(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
     assert status == 200
     nv = next(c for c in body if c["slug"] == "ninjavan")
     assert nv["credential_fields"] == ["client_id", "client_secret"] and "track" in nv["operations"]
+
+
+def test_an_account_may_carry_its_contract_rate_limit(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
+    from kiriman.carriers.ratelimit import limit_for
+
+    a, _ = tenants
+    body = {**ACCOUNT, "settings": {**ACCOUNT["settings"], "rate_limit_per_s": "2", "rate_limit_burst": "4"}}
+    status, created, _ = gw.call("POST", "/v1/carrier-accounts", body, key=a.key)
+    assert status == 201, created
+    assert created["settings"]["rate_limit_per_s"] == "2"
+    limit = limit_for("ninjavan", created["settings"])
+    assert (limit.rate_per_s, limit.burst) == (2.0, 4.0)

@@ -193,3 +193,24 @@ def test_openapi_is_served_and_matches_the_committed_file(gw: Gateway) -> None:
 @pytest.mark.parametrize("path", ["/v1/health", "/v1/openapi.json", "/v1/docs"])
 def test_public_routes_need_no_key(gw: Gateway, path: str) -> None:
     assert gw.call("GET", path)[0] == 200
+
+
+def test_merchant_settings_first_hour_hold(gw: Gateway, tenants: tuple[Tenant, Tenant], operator_key: str) -> None:
+    a, b = tenants
+    status, body, _ = gw.call("GET", f"/v1/merchants/{a.merchant_id}", key=a.key)
+    assert status == 200 and body["arrange_within_first_hour"] is False  # Shopee's advice is the default
+    path = f"/v1/merchants/{a.merchant_id}"
+    status, body, _ = gw.call("PATCH", path, {"arrange_within_first_hour": True}, key=a.key)
+    assert status == 200 and body["arrange_within_first_hour"] is True
+    assert gw.call("GET", path, key=a.key)[1]["arrange_within_first_hour"] is True
+    # a string is not a boolean; unknown fields are refused; nothing changes on a refusal
+    status, body, _ = gw.call("PATCH", path, {"arrange_within_first_hour": "no"}, key=a.key)
+    assert status == 400 and body["error"]["details"][0]["field"] == "arrange_within_first_hour"
+    status, body, _ = gw.call("PATCH", path, {"arrange_within_first_hour": False, "colour": "red"}, key=a.key)
+    assert status == 400 and gw.call("GET", path, key=a.key)[1]["arrange_within_first_hour"] is True
+    # another merchant's admin sees no such merchant; the operator admin may change it
+    assert gw.call("PATCH", path, {"arrange_within_first_hour": False}, key=b.key)[0] == 404
+    status, body, _ = gw.call("PATCH", path, {"arrange_within_first_hour": False}, key=operator_key)
+    assert status == 200 and body["arrange_within_first_hour"] is False
+    assert gw.call("PATCH", "/v1/merchants/mer_nope", {"arrange_within_first_hour": True},
+                   key=operator_key)[0] == 404

@@ -26,6 +26,7 @@ from kiriman.domain import carrier_accounts, fulfilment, orders, quoting, rate_c
 from kiriman.domain.fulfilment import Bought, PurchaseJob, Retry
 from kiriman.domain.purchases import ClaimState
 from kiriman.schemas.shipping import decode_card, decode_rule
+from kiriman.storage.keys import DUE_SHARDS
 from local.sandboxes.ninjavan.server import NinjaVanSandbox
 from local.sandboxes.shopee.server import ShopeeSandbox
 from tests.conftest import REGION
@@ -141,6 +142,17 @@ def test_ready_packages_end_bought_labelled_and_handed_back(world: dict[str, Any
     def pricing(merchant_id: str) -> quoting.Pricing:
         return quoting.load_pricing(store, merchant_id, decode_card, decode_rule)
 
+    # Fresh orders wait out their first hour on the due index (the merchant did not opt in).
+    held = [fulfilment.on_ready_to_ship(store, w["client"], queues, clock, pricing, d) for d in ready]
+    assert all(r.get("held_until", 0) > clock.time() for r in held) and not queues.sent
+    tasks = [t for s in range(DUE_SHARDS) for t in store.due_tasks(s, clock.time() + 2 * 3600, 100)
+             if t.kind == fulfilment.HELD_KIND]
+    assert len(tasks) == 5 and all(t.payload["order_sn"] in w["own"] + w["spx"] for t in tasks)
+    assert not [t for s in range(DUE_SHARDS) for t in store.due_tasks(s, clock.time(), 100)]  # not yet due
+    clock.advance(fulfilment.FIRST_HOUR_S + 1)
+    # a second delivery of a held package's due task finds the task completed: it sends nothing
+    late = fulfilment.on_ready_to_ship(store, w["client"], queues, clock, pricing, ready[0], lambda: False)
+    assert late == {"skipped": "released by another delivery"} and not queues.sent
     for detail in ready + ready:  # every event delivered twice
         fulfilment.on_ready_to_ship(store, w["client"], queues, clock, pricing, detail)
     by_queue: dict[str, int] = {}
@@ -187,6 +199,7 @@ def test_ready_packages_end_bought_labelled_and_handed_back(world: dict[str, Any
 
 
 def test_no_warehouse_for_the_market_needs_attention(world: dict[str, Any]) -> None:
+    world["clock"].advance(fulfilment.FIRST_HOUR_S + 1)  # past the orders' first-hour hold
     w = world
     store, clock = w["store"], w["clock"]
     for wh in store.list_warehouses(w["merchant"], 10, None)[0]:
@@ -202,6 +215,7 @@ def test_no_warehouse_for_the_market_needs_attention(world: dict[str, Any]) -> N
 
 
 def test_a_cancelled_order_voids_its_labels_and_never_cancels_at_shopee(world: dict[str, Any]) -> None:
+    world["clock"].advance(fulfilment.FIRST_HOUR_S + 1)  # past the orders' first-hour hold
     from kiriman.carriers.base import PackageRef
 
     w = world
@@ -259,7 +273,12 @@ def test_the_reconciler_republishes_what_did_not_happen(world: dict[str, Any]) -
     assert fulfilment.reconcile(store, bus, clock, stale_s=3600)["republished"] == 0  # too fresh to judge
     clock.advance(3601)
     counts = fulfilment.reconcile(store, bus, clock, stale_s=3600)
-    assert counts == {"checked": 5, "republished": 5}
+    assert counts == {"checked": 5, "republished": 5, "recently_republished": 0}
+    # the next run, with the jobs still waiting in their queue, adds nothing to the backlog...
+    again = fulfilment.reconcile(store, Bus(), clock, stale_s=3600)
+    assert again == {"checked": 5, "republished": 0, "recently_republished": 5}
+    clock.advance(3601)  # ...until an hour has gone by with nothing moving
+    assert fulfilment.reconcile(store, Bus(), clock, stale_s=3600)["republished"] == 5
     queues = Queues()
     for _, detail in bus.events:
         fulfilment.on_ready_to_ship(store, w["client"], queues, clock,

@@ -49,6 +49,17 @@ def test_get_merchant(store: Any, clock: FixedClock) -> None:
     assert store.get_merchant("mer_missing") is None
 
 
+def test_update_merchant_settings(store: Any) -> None:
+    store.create_merchant(*_merchant("m1"))
+    assert store.get_merchant("m1").arrange_within_first_hour is False
+    updated = store.update_merchant_settings("m1", True)
+    assert updated is not None and updated.arrange_within_first_hour and updated.name == "name m1"
+    assert store.get_merchant("m1") == updated
+    assert store.list_merchants(10, None)[0][0].arrange_within_first_hour is True
+    assert store.update_merchant_settings("m_missing", True) is None
+    assert store.get_merchant("m_missing") is None  # nothing created by the refused update
+
+
 def test_list_merchants(store: Any) -> None:
     for n in range(5):
         store.create_merchant(*_merchant(f"m{n}", t=float(n)))
@@ -640,3 +651,155 @@ def test_claims_by_state(store: Any) -> None:
     assert [c.state.value for c in items] == ["FAILED"]
     assert store.claims_by_state("mA", "CLAIMED", 10, None)[0] == []
     assert store.claims_by_state("mB", "FAILED", 10, None)[0] == []
+
+
+def test_take_token(store: Any, clock: FixedClock) -> None:
+    # an absent bucket is full: burst 3 at 1 token/s
+    assert [store.take_token("ninjavan", "acc_1", 1.0, 3.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = store.take_token("ninjavan", "acc_1", 1.0, 3.0)
+    assert wait == pytest.approx(1.0)  # empty: a whole token's time, and nothing was taken
+    assert store.take_token("ninjavan", "acc_2", 1.0, 3.0) == 0.0  # buckets are per account
+    clock.advance(0.5)
+    assert store.take_token("ninjavan", "acc_1", 1.0, 3.0) == pytest.approx(0.5)
+    clock.advance(0.5)
+    assert store.take_token("ninjavan", "acc_1", 1.0, 3.0) == 0.0
+    assert store.take_token("ninjavan", "acc_1", 1.0, 3.0) == pytest.approx(1.0)
+    item = store_item(keys.rate_bucket_pk("ninjavan", "acc_1"), keys.RATE_BUCKET_SK)
+    assert item["entity"] == "RateBucket" and item["expires_at"] > clock.time()
+    clock.advance(10_000)  # idle: the bucket expired, which reads as full again
+    assert [store.take_token("ninjavan", "acc_1", 1.0, 3.0) for _ in range(4)][-1] == pytest.approx(1.0)
+    # racing workers: the version condition lets exactly the bucket's tokens through
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        waits = list(pool.map(lambda _: store.take_token("jnt", "acc_9", 0.001, 3.0), range(8)))
+    assert sorted(waits)[:4] == [0.0, 0.0, 0.0, pytest.approx(1000.0)]
+
+
+def store_item(pk: str, sk: str) -> dict[str, Any]:
+    import boto3
+
+    from kiriman.storage.models import Entity
+
+    got = boto3.client("dynamodb", region_name="ap-southeast-1").get_item(
+        TableName=Entity.Meta.table_name, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
+    return {k: next(iter(v.values())) if "N" not in v else float(v["N"]) for k, v in got.items()}
+
+
+def test_claims_by_state_between(store: Any) -> None:
+    from dataclasses import replace
+
+    from kiriman.carriers.base import PackageRef
+
+    for n, at in enumerate((100.0, 200.0, 300.0)):
+        c = replace(_claim(), package=PackageRef(1, f"SN{n}", "PKG1"), state=_claim("BOUGHT").state, updated_at=at)
+        assert store.create_claim(c)
+    got, _ = store.claims_by_state_between("mA", "BOUGHT", 150.0, 300.0, 10, None)
+    assert [c.updated_at for c in got] == [200.0, 300.0]  # oldest first, both ends included
+    first, cursor = store.claims_by_state_between("mA", "BOUGHT", 0.0, 1000.0, 2, None)
+    rest, _ = store.claims_by_state_between("mA", "BOUGHT", 0.0, 1000.0, 2, cursor)
+    assert [c.package.order_sn for c in first + rest] == ["SN0", "SN1", "SN2"]
+    assert store.claims_by_state_between("mA", "FAILED", 0.0, 1000.0, 10, None)[0] == []
+    assert store.claims_by_state_between("mB", "BOUGHT", 0.0, 1000.0, 10, None)[0] == []
+
+
+def _booking(owner: str | None = "mA", wid: str = "wh_1", day: str = "2026-01-02", version: int = 1,
+             carrier: str = "flash", state: str = "booking", parcels: int = 3) -> Any:
+    from kiriman.domain.pickups import PickupBooking, PickupState
+
+    return PickupBooking(owner, wid, carrier, "ca_1", day, PickupState(state), parcels, parcels,
+                         {"mA": parcels}, 10.0, 10.0 + version, attempts=1, calling_until=100.0, version=version)
+
+
+def test_get_pickup_booking(store: Any) -> None:
+    assert store.get_pickup_booking("mA", "wh_1", "flash", "ca_1", "2026-01-02") is None
+    b = _booking()
+    assert store.put_pickup_booking(b)
+    assert store.get_pickup_booking("mA", "wh_1", "flash", "ca_1", "2026-01-02") == b
+    assert store.get_pickup_booking(None, "wh_1", "flash", "ca_1", "2026-01-02") is None  # the owner is in the key
+    assert store.get_pickup_booking("mA", "wh_1", "flash", "ca_1", "2026-01-03") is None
+
+
+def test_put_pickup_booking(store: Any) -> None:
+    from dataclasses import replace
+
+    from kiriman.domain.pickups import PickupState
+
+    assert store.put_pickup_booking(_booking()) is True
+    assert store.put_pickup_booking(_booking()) is False  # created once per warehouse, carrier, account, day
+    booked = replace(_booking(version=2), state=PickupState.BOOKED, confirmation="T1", calling_until=None,
+                     error={}, detail={"carrier": {"ticketPickupId": "T1"}})
+    assert store.put_pickup_booking(booked) is True
+    assert store.put_pickup_booking(replace(booked, state=PickupState.FAILED)) is False  # read version 1 too
+    got = store.get_pickup_booking("mA", "wh_1", "flash", "ca_1", "2026-01-02")
+    assert got == booked and got.calling_until is None
+
+
+def test_list_pickup_bookings(store: Any) -> None:
+    store.put_pickup_booking(_booking())
+    store.put_pickup_booking(_booking(carrier="ninjavan", state="with_order"))
+    store.put_pickup_booking(_booking(wid="wh_2"))
+    store.put_pickup_booking(_booking(day="2026-01-03"))
+    store.put_pickup_booking(_booking(owner=None))
+    assert len(store.list_pickup_bookings("mA", "2026-01-02")) == 3
+    one = store.list_pickup_bookings("mA", "2026-01-02", "wh_1")
+    assert sorted(b.carrier for b in one) == ["flash", "ninjavan"]
+    assert [b.warehouse_owner for b in store.list_pickup_bookings(None, "2026-01-02")] == [None]
+    assert store.list_pickup_bookings("mB", "2026-01-02") == []
+
+
+def test_pickup_bookings_on(store: Any) -> None:
+    store.put_pickup_booking(_booking())
+    store.put_pickup_booking(_booking(owner="mB", wid="wh_9"))
+    store.put_pickup_booking(_booking(owner=None, wid="wh_f"))
+    store.put_pickup_booking(_booking(day="2026-01-03"))
+    items, _ = store.pickup_bookings_on("2026-01-02", None, 10, None)
+    assert sorted(b.warehouse_id for b in items) == ["wh_1", "wh_9", "wh_f"]
+    assert [b.warehouse_owner for b in store.pickup_bookings_on("2026-01-02", "wh_9", 10, None)[0]] == ["mB"]
+    first, cursor = store.pickup_bookings_on("2026-01-02", None, 2, None)
+    assert len(first) == 2 and cursor
+    assert len(store.pickup_bookings_on("2026-01-02", None, 2, cursor)[0]) == 1
+
+
+def _document(merchant: str = "mA", now: float = 1_000.0) -> Any:
+    from kiriman.domain import paperwork
+
+    return paperwork.new_request(merchant, "manifest", "csv", {"manifest": {"warehouse_id": "wh_1"}},
+                                 ["880001.SNTH00000001.OFG1"], [{"shipment_id": "880001.SNX000001.-",
+                                                                 "reason": "not_found"}], {}, now)
+
+
+def test_create_document_request(store: Any, clock: FixedClock) -> None:
+    req = _document(now=clock.time())
+    store.create_document_request(req)
+    with pytest.raises(Conflict):
+        store.create_document_request(req)  # recorded once
+    assert store.get_document_request("mA", req.document_id) == req
+
+
+def test_get_document_request(store: Any, clock: FixedClock) -> None:
+    from kiriman.domain import paperwork
+
+    req = _document(now=clock.time())
+    assert store.get_document_request("mA", req.document_id) is None
+    store.create_document_request(req)
+    got = store.get_document_request("mA", req.document_id)
+    assert got == req and got.status == paperwork.DocumentStatus.QUEUED and got.skipped[0]["reason"] == "not_found"
+    assert store.get_document_request("mB", req.document_id) is None  # the merchant is in the key
+    clock.advance(paperwork.RETENTION_S + 1)
+    assert store.get_document_request("mA", req.document_id) is None  # expired (moto applies no TTL)
+
+
+def test_move_document_request(store: Any, clock: FixedClock) -> None:
+    from dataclasses import replace
+
+    from kiriman.domain import paperwork
+
+    req = _document(now=clock.time())
+    store.create_document_request(req)
+    finished = replace(req, status=paperwork.DocumentStatus.DONE, key="documents/mA/docs/x.csv", count=1,
+                       version=req.version + 1)
+    assert store.move_document_request(finished) is True
+    assert store.move_document_request(replace(req, status=paperwork.DocumentStatus.FAILED, error="late",
+                                               version=req.version + 1)) is False  # a second finisher loses
+    assert store.get_document_request("mA", req.document_id) == finished

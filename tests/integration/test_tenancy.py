@@ -90,6 +90,11 @@ def _f_merchant(gw: Gateway, a: Tenant, op: str) -> Case:
     return Case(Call("GET", f"/v1/merchants/{a.merchant_id}"))
 
 
+@route("PATCH", "/v1/merchants/{merchant_id}")
+def _f_merchant_settings(gw: Gateway, a: Tenant, op: str) -> Case:
+    return Case(Call("PATCH", f"/v1/merchants/{a.merchant_id}", {"arrange_within_first_hour": True}))
+
+
 @route("POST", "/v1/users")
 def _f_users_create(gw: Gateway, a: Tenant, op: str) -> Case:
     return Case(
@@ -404,6 +409,48 @@ def _f_shipments_create(gw: Gateway, a: Tenant, op: str) -> Case:
 @route("POST", "/v1/shipments/retry")
 def _f_shipments_retry(gw: Gateway, a: Tenant, op: str) -> Case:
     return Case(Call("POST", "/v1/shipments/retry", _failed_claim(gw, a)))
+
+
+@route("GET", "/v1/pickups")
+def _f_pickups(gw: Gateway, a: Tenant, op: str) -> Case:
+    from kiriman.domain.pickups import PickupBooking, PickupState
+
+    gw.api.RUNTIME.store.put_pickup_booking(PickupBooking(
+        a.merchant_id, "wh_tenancy_pickup", "flash", "ca_1", "2026-01-01", PickupState.BOOKED, 3, 3,
+        {a.merchant_id: 3}, 1.0, 1.0, confirmation="T1", version=1))
+    listing = Call("GET", "/v1/pickups", query={"date": "2026-01-01"})
+    return Case(listing, other_status=200, other_list=listing, hidden=["wh_tenancy_pickup"])
+
+
+@route("GET", "/v1/shipments/{shipment_id}/label")
+def _f_shipment_label(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_printing import labelled_shipment
+
+    return Case(Call("GET", f"/v1/shipments/{labelled_shipment(gw, a)}/label"))
+
+
+@route("POST", "/v1/labels/batch")
+def _f_labels_batch(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_printing import labelled_shipment
+
+    return Case(Call("POST", "/v1/labels/batch", {"shipments": [labelled_shipment(gw, a)]}))
+
+
+@route("POST", "/v1/documents")
+def _f_documents_create(gw: Gateway, a: Tenant, op: str) -> Case:
+    from kiriman.domain import printing
+    from tests.integration.test_printing import seed
+
+    pkg = seed(gw, a, f"SNDT{abs(hash(a.merchant_id)) % 10**8:08d}", "Tenancy", "SKU-T")
+    return Case(Call("POST", "/v1/documents", {"kind": "pick_list", "shipments": [printing.shipment_id(pkg)]}),
+                owner_status=202)
+
+
+@route("GET", "/v1/documents/{document_id}")
+def _f_document_get(gw: Gateway, a: Tenant, op: str) -> Case:
+    from tests.integration.test_documents_api import requested_document
+
+    return Case(Call("GET", f"/v1/documents/{requested_document(gw, a)}"))
 
 
 def test_every_route_has_a_fixture() -> None:

@@ -159,3 +159,44 @@ class S3Labels:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=label.content, ContentType=content_type,
                                 Metadata={"tracking-number": label.tracking_number, "size": label.size})
         return key
+
+
+class S3RawArchive:
+    """Raw carrier exchanges (``raw/...`` keys) in the documents bucket: private, KMS-encrypted by the
+    bucket's default, expired by its ``raw/`` lifecycle rule after ``raw_retention_days``."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put(self, key: str, exchange: Mapping[str, Any]) -> str:
+        body = json.dumps(dict(exchange), sort_keys=True, default=str, ensure_ascii=False).encode()
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
+        return key
+
+
+class S3Documents:
+    """Rendered documents (``documents/...``) in the private documents bucket, handed out as presigned GET URLs.
+
+    A presigned URL carries the signer's permission for ``expires_s`` seconds (S3 user guide, "Sharing objects
+    with presigned URLs"; SigV4 query signing allows at most 7 days, we use minutes). The bucket stays private:
+    no public ACL or policy is involved.
+    """
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return bytes(self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        except self._client.exceptions.NoSuchKey:
+            return None
+
+    def url(self, key: str, expires_s: int, filename: str) -> str:
+        params = {"Bucket": self._bucket, "Key": key,
+                  "ResponseContentDisposition": f'inline; filename="{filename}"'}
+        return str(self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(expires_s)))

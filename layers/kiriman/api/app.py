@@ -13,7 +13,10 @@ from kiriman.api import (
     routes_carriers,
     routes_core,
     routes_docs,
+    routes_documents,
+    routes_labels,
     routes_orders,
+    routes_pickups,
     routes_shipments,
     routes_shipping,
     routes_shops,
@@ -35,6 +38,9 @@ ROUTERS = [
     routes_carriers.router,
     routes_shipping.router,
     routes_shipments.router,
+    routes_pickups.router,
+    routes_labels.router,
+    routes_documents.router,
     routes_docs.router,
 ]
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator
 
 from kiriman import __version__
 from kiriman.api.envelope import JSON
@@ -25,6 +25,8 @@ class MerchantIn(BaseModel):
 
     name: str = Field(min_length=2, max_length=120, description="The merchant's trading name.")
     contact_email: EmailStr | None = Field(None, description="Where operators reach the merchant.")
+    arrange_within_first_hour: StrictBool = Field(
+        False, description="Fulfil packages within the first hour after an order is placed (default: hold).")
 
     @field_validator("name")
     @classmethod
@@ -40,10 +42,21 @@ class MerchantOut(BaseModel):
     contact_email: str | None
     status: str
     created_at: float
+    arrange_within_first_hour: bool = Field(
+        False, description="Arrange shipment (buy labels, tell Shopee) within the first hour after an order "
+        "is placed. Off by default: Shopee advises waiting that hour, while the buyer may still cancel freely.")
 
     @classmethod
     def of(cls, m: Merchant) -> "MerchantOut":
         return cls(**m.__dict__)
+
+
+class MerchantSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arrange_within_first_hour: StrictBool = Field(
+        description="true: fulfil packages as soon as they are ready; false: hold each until an hour after "
+        "the order was placed.")
 
 
 class MerchantCreatedOut(BaseModel):
@@ -103,7 +116,8 @@ def me() -> Me:
 @requires(router, Permission.MERCHANTS_CREATE)
 def create_merchant(body: Annotated[MerchantIn, Body()]) -> Response[dict[str, Any]]:
     rt = _runtime()
-    created = merchants.create_merchant(rt.store, rt.clock, body.name, body.contact_email)
+    created = merchants.create_merchant(rt.store, rt.clock, body.name, body.contact_email,
+                                        arrange_within_first_hour=body.arrange_within_first_hour)
     out = MerchantCreatedOut(
         merchant=MerchantOut.of(created.merchant),
         admin_user_id=created.admin.user_id,
@@ -130,3 +144,11 @@ def get_merchant(merchant_id: str) -> MerchantOut:
     if p.role.is_operator and not p.can(Permission.MERCHANTS_READ):
         raise Forbidden(f"role {p.role.value} lacks {Permission.MERCHANTS_READ.value}")
     return MerchantOut.of(merchants.get_merchant(_runtime().store, p, merchant_id))
+
+
+@router.patch("/v1/merchants/<merchant_id>", summary="Change a merchant's settings (its admin, or an operator admin)")
+@requires(router, Permission.SETTINGS_WRITE)
+def update_merchant(merchant_id: str, body: Annotated[MerchantSettingsIn, Body()]) -> MerchantOut:
+    rt = _runtime()
+    return MerchantOut.of(merchants.update_settings(rt.store, _principal(), merchant_id,
+                                                    body.arrange_within_first_hour))

@@ -46,7 +46,8 @@ class ShipmentOut(BaseModel):
     tracking_number: str
     label_key: str
     handed_back: bool
-    error: dict[str, Any] = Field(description="The carrier's own code, message and field when it refused.")
+    error: dict[str, Any] = Field(description="The carrier's own code, message and field when it refused; raw_keys: "
+                                              "the archived request and response (raw/ in the documents bucket).")
     actions: list[str] = Field(description="What can be done next, e.g. retry.")
     updated_at: float
 

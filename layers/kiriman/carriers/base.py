@@ -74,6 +74,13 @@ class ShipmentNotFound(CarrierError):
     pass
 
 
+class PickupAlreadyOpen(CarrierRejected):
+    """An earlier pickup request is still open (Flash code 1010): a courier is already coming, so the pickup
+    counts as booked. ``ticket`` is the open request's id when the carrier named it."""
+
+    ticket: str = ""
+
+
 class NotCancellable(CarrierRejected):
     """Too late to void (picked up, or the carrier never cancels through the API)."""
 
@@ -190,6 +197,9 @@ class CarrierInfo:
     # The carrier keys its once-only guard on the package itself (Shopee arranges a package once), so the
     # purchase reference is the package identity rather than a hash of the claim key.
     reference_is_package: bool = False
+    # The carrier reserves a pickup from the order itself (Ninja Van: parcel_job.is_pickup_required), so there
+    # is nothing to book separately; a pickup booking is recorded as "with_order".
+    pickup_with_order: bool = False
 
 
 OPERATIONS = ("quote", "create_shipment", "find_by_reference", "get_label", "cancel", "track", "book_pickup",

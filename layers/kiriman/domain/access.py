@@ -45,6 +45,7 @@ class Permission(StrEnum):
     CARRIERS_READ = "carriers:read"  # carrier accounts, rate cards, routing rules
     CARRIERS_WRITE = "carriers:write"
     RATES_QUOTE = "rates:quote"
+    SETTINGS_WRITE = "settings:write"  # the merchant's own settings (e.g. the first-hour hold)
 
 
 _READ_OWN = {Permission.SELF_READ, Permission.WAREHOUSES_READ, Permission.SHOPS_READ, Permission.ORDERS_READ,
@@ -78,6 +79,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.SHOPS_WRITE,
             Permission.CARRIERS_WRITE,
+            Permission.SETTINGS_WRITE,
         }
     ),
     Role.MERCHANT_STAFF: frozenset(_READ_OWN),

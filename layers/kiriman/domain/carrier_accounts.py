@@ -14,6 +14,7 @@ from typing import Protocol
 
 from kiriman.carriers.base import AccountConfig, Carrier
 from kiriman.carriers.catalog import CARRIERS
+from kiriman.carriers.ratelimit import BURST_SETTING, RATE_SETTING
 from kiriman.clock import Clock
 from kiriman.domain.errors import InvalidInput, NotFound
 from kiriman.ids import new_id
@@ -67,6 +68,10 @@ def secret_name(account_id: str) -> str:
     return f"carrier-accounts/{account_id}"
 
 
+# The account's own contract limit, when its carrier gave one (carriers/ratelimit.py has the defaults).
+RATE_LIMIT_SETTINGS = (RATE_SETTING, BURST_SETTING)
+
+
 def _check(carrier: str, country: str, environment: str, credentials: Mapping[str, str] | None,
            settings: Mapping[str, str], services: tuple[str, ...]) -> None:
     info = CARRIERS.get(carrier)
@@ -84,9 +89,18 @@ def _check(carrier: str, country: str, environment: str, credentials: Mapping[st
             if name not in info.credential_fields:
                 raise InvalidInput(f"credentials.{name}", f"not a {info.name} credential; expected "
                                    f"{list(info.credential_fields)}")
+    allowed = (*info.setting_fields, *RATE_LIMIT_SETTINGS)
     for name in settings:
-        if name not in info.setting_fields:
-            raise InvalidInput(f"settings.{name}", f"not a {info.name} setting; expected {list(info.setting_fields)}")
+        if name not in allowed:
+            raise InvalidInput(f"settings.{name}", f"not a {info.name} setting; expected {list(allowed)}")
+    for name in RATE_LIMIT_SETTINGS:
+        if name in settings:
+            try:
+                value = float(settings[name])
+            except (TypeError, ValueError):
+                value = 0.0
+            if not (value > 0 and value < 10_000) or (name == BURST_SETTING and value < 1):
+                raise InvalidInput(f"settings.{name}", "a positive number (calls a second; a burst of at least 1)")
     for s in services:
         if s not in info.services:
             raise InvalidInput("services", f"{s!r} is not a {info.name} service; expected {list(info.services)}")

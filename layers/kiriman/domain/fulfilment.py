@@ -10,6 +10,8 @@ tracking number back to Shopee for non-integrated channels (``v2.logistics.ship_
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,6 +31,13 @@ log = get_logger()
 QUEUE_PREFIX = "purchase-"
 INTEGRATED_SERVICES = ("pickup", "dropoff")
 TRACKING_POLL_S = 300.0  # Shopee's guide: poll get_tracking_number at intervals of 5 minutes or more
+# Shopee: the buyer may cancel without the seller's approval for about the first hour, and Shopee advises
+# arranging shipment only an hour or more after the order was placed (v2.logistics.mass_ship_order /
+# batch_ship_order descriptions; "Order Management" best practices). A package is held until then, on
+# the due index, unless its merchant opted in (Merchant.arrange_within_first_hour).
+FIRST_HOUR_S = 3600
+HELD_KIND = "package_ready"  # the due task that releases a held package
+HELD_QUEUE = "fulfil-held"
 
 
 def queue_for(carrier: str) -> str:
@@ -85,6 +94,17 @@ def sender_of(w: Warehouse) -> Address:
                    state=a.state or "", postcode=a.postcode, phone=a.phone)
 
 
+_MASK = re.compile(r"\*{3,}")
+
+
+def recipient_masked(recipient: Mapping[str, Any] | None) -> bool:
+    """Shopee returns masked buyer data as runs of asterisks (``"****"``, ``"P******n"``; Open Platform
+    v2 ``get_order_detail``, ``recipient_address``): nothing a courier could deliver to."""
+    if not recipient:
+        return False
+    return any(_MASK.search(str(recipient.get(k) or "")) for k in ("name", "phone", "full_address"))
+
+
 def plan(order: Order, package_number: str, warehouses: list[Warehouse], integrated: bool, pricing: Pricing,
          clock: Clock) -> PurchaseJob | Attention:
     if order.order_status != "READY_TO_SHIP":
@@ -100,6 +120,10 @@ def plan(order: Order, package_number: str, warehouses: list[Warehouse], integra
     if integrated:
         return job("shopee", f"shopee:{order.shop_id}", "",
                    {"reason": "the buyer's Shopee channel is integrated: Shopee books the 3PL"})
+    if recipient_masked(order.recipient):
+        return Attention("recipient_masked", "Shopee masks this buyer's name, phone or address (cross-border "
+                         "and some markets' privacy rules), so no carrier label can be printed for it: ship "
+                         "through a Shopee-integrated channel, whose AWB Shopee prints")
     facts = order_facts(order, package_number, channel_integrated=False)
     decision = rate(pricing, facts, datetime.fromtimestamp(clock.time(), tz=UTC))
     if decision.chosen is None:
@@ -175,7 +199,9 @@ def buy(
             _hand_back(shopee, job, claim.tracking_number)
         handed = True
     if (key, handed) != (claim.raw.get("label_key"), claim.raw.get("handed_back")):
-        updated = replace(claim, raw={**claim.raw, "label_key": key, "handed_back": handed},
+        # where the parcel waits for its carrier (domain/pickups.py groups the day's pickups by it)
+        where = {"warehouse_id": job.warehouse_id, "warehouse_owner": job.warehouse_owner}
+        updated = replace(claim, raw={**claim.raw, "label_key": key, "handed_back": handed, **where},
                           updated_at=clock.time(), version=claim.version + 1)
         if store.move_claim(updated):
             outcome = Outcome(updated, outcome.created)
@@ -210,6 +236,8 @@ class ShippingParameters(Protocol):
 
 class PlanStore(ClaimStore, Protocol):
     def get_order(self, merchant_id: str, order_sn: str) -> Order | None: ...
+    def get_merchant(self, merchant_id: str) -> Any: ...
+    def schedule_due(self, kind: str, ref: str, at: float, payload: Mapping[str, Any] | None = None) -> Any: ...
     def list_warehouses(
         self, owner: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Warehouse], str | None]: ...
@@ -219,13 +247,23 @@ def done(claim: purchases.Claim) -> bool:
     """Nothing more to do automatically: refused, parked, voided, or bought, labelled and handed back."""
     if claim.state in (ClaimState.FAILED, ClaimState.UNKNOWN, ClaimState.VOIDED):
         return True
-    return claim.state == ClaimState.BOUGHT and bool(claim.raw.get("handed_back")) and bool(claim.raw.get("label_key"))
+    # a label: the carrier's (label_key) or, for a carrier that supplies none, ours (domain/printing.py)
+    labelled = bool(claim.raw.get("label_key") or (claim.raw.get("documents") or {}).get("pdf"))
+    return claim.state == ClaimState.BOUGHT and bool(claim.raw.get("handed_back")) and labelled
 
 
 def channel_is_integrated(shopee: ShippingParameters, shop_id: int, order_sn: str, package_number: str) -> bool:
     """``info_needed`` offers ``non_integrated`` only for channels the seller ships themselves."""
     params = shopee.get_shipping_parameter(shop_id, order_sn, package_number or None)
     return "non_integrated" not in (params.get("info_needed") or {})
+
+
+def held_until(order: Order, merchant: Any, now: float) -> float | None:
+    """When a package of ``order`` may be arranged, if that is still ahead; None: go now."""
+    if merchant is not None and getattr(merchant, "arrange_within_first_hour", False):
+        return None
+    release = math.ceil(order.create_time + FIRST_HOUR_S)
+    return float(release) if now < release else None
 
 
 def warehouses_for(store: PlanStore, merchant_id: str) -> list[Warehouse]:
@@ -247,8 +285,13 @@ def on_ready_to_ship(
     clock: Clock,
     load_pricing: Callable[[str], Pricing],
     detail: Mapping[str, Any],
+    release: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """PackageReadyToShip -> one purchase job on the chosen carrier's queue, or a claim needing attention."""
+    """PackageReadyToShip -> one purchase job on the chosen carrier's queue, or a claim needing attention.
+
+    ``release`` (a held package's due task coming back) is asked just before the job is sent: it completes
+    the due task under its lease, and False means another delivery of the same task got there first, so
+    this one sends nothing. (A crash between the two leaves the package to the reconciler.)"""
     merchant_id, order_sn = str(detail["merchant_id"]), str(detail["order_sn"])
     package_number = str(detail.get("package_number") or "")
     order = store.get_order(merchant_id, order_sn)
@@ -258,6 +301,11 @@ def on_ready_to_ship(
     current = store.get_claim(pkg, store.current_attempt(pkg))
     if current is not None and done(current):
         return {"skipped": f"already {current.state.value}"}  # a replayed event
+    if current is None:  # a claim already made (a manual purchase, a retry) is not held again
+        until = held_until(order, store.get_merchant(merchant_id), clock.time())
+        if until is not None:
+            store.schedule_due(HELD_KIND, pkg.identity, until, dict(detail))
+            return {"held_until": until}
     warehouses = warehouses_for(store, merchant_id)
     if allocate(warehouses, order.region) is None:  # nothing to ship from: no need to ask Shopee anything
         planned: PurchaseJob | Attention = plan(order, package_number, warehouses, False, Pricing((), (), ()), clock)
@@ -274,6 +322,8 @@ def on_ready_to_ship(
                                        "explanation": dict(planned.explanation)})
         store.create_claim(claim)
         return {"attention": planned.code}
+    if release is not None and not release():
+        return {"skipped": "released by another delivery"}
     dispatcher.send(queue_for(planned.carrier), [planned.to_json()])
     return {"queued": planned.carrier, "account_id": planned.account_id}
 
@@ -369,18 +419,23 @@ class Events(Protocol):
 
 
 class ReconcileStore(PlanStore, Protocol):
+    def use_once(self, scope: str, key: str, ttl_s: float | None = None) -> bool: ...
     def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Any], str | None]: ...
     def list_orders(self, merchant_id: str, limit: int, cursor: str | None,
                     status: str | None = None) -> tuple[list[Order], str | None]: ...
 
 
 def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: float,
-              max_republish: int = 200) -> dict[str, int]:
+              max_republish: int = 200, again_after_s: float = 3600.0) -> dict[str, int]:
     """Re-publish PackageReadyToShip for every READY_TO_SHIP package whose purchase is not done: never
     claimed (an event lost between the write and the publish), stuck CALLING past its worker's deadline,
-    or bought but not yet labelled or handed back to Shopee. Replays are harmless: claims decide."""
+    or bought but not yet labelled or handed back to Shopee. Replays are harmless: claims decide.
+
+    A package is re-published at most once per ``again_after_s`` while its claim stands still: a job
+    waiting in a backed-up purchase queue is not lost (SQS keeps it, the DLQ catches it), and publishing
+    it again on every run would only add to the backlog."""
     now = clock.time()
-    counts = {"checked": 0, "republished": 0}
+    counts = {"checked": 0, "republished": 0, "recently_republished": 0}
     merchants: list[Any] = []
     cursor: str | None = None
     while True:
@@ -395,6 +450,8 @@ def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: floa
             for order in orders_page:
                 if order.update_time > now - stale_s:
                     continue  # give the normal path its time first
+                if held_until(order, merchant, now) is not None:
+                    continue  # held for the first hour: the due task releases it
                 for package in order.packages or []:
                     if package.handling != "fulfil":
                         continue
@@ -403,6 +460,10 @@ def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: floa
                     claim = store.get_claim(pkg, store.current_attempt(pkg))
                     if claim is not None and (done(claim) or (claim.state == ClaimState.CALLING and
                                                               (claim.calling_until or 0) > now)):
+                        continue
+                    standing = f"{pkg.identity}#{claim.attempt}#{claim.version}" if claim else pkg.identity
+                    if not store.use_once("reconciled", standing, ttl_s=again_after_s):
+                        counts["recently_republished"] += 1
                         continue
                     events.publish("PackageReadyToShip", {
                         "merchant_id": order.merchant_id, "shop_id": order.shop_id, "order_sn": order.order_sn,

@@ -19,6 +19,10 @@ class Merchant:
     contact_email: str | None
     status: str
     created_at: float
+    # Shopee advises arranging shipment no sooner than about an hour after the order was placed, while the
+    # buyer may still cancel freely (Open Platform v2 ``mass_ship_order`` / ``batch_ship_order`` notes):
+    # packages wait out that hour unless the merchant opts in to ship at once.
+    arrange_within_first_hour: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class MerchantStore(Protocol):
     def create_merchant(self, merchant: Merchant, admin: User, key: ApiKey) -> None: ...
     def get_merchant(self, merchant_id: str) -> Merchant | None: ...
     def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]: ...
+    def update_merchant_settings(self, merchant_id: str, arrange_within_first_hour: bool) -> Merchant | None: ...
 
 
 class CredentialStore(Protocol):
@@ -91,12 +96,14 @@ def key_record(issued: IssuedKey, user: User, now: float, label: str | None) -> 
 
 
 def create_merchant(
-    store: MerchantStore, clock: Clock, name: str, contact_email: str | None, key_env: str = "live"
+    store: MerchantStore, clock: Clock, name: str, contact_email: str | None, key_env: str = "live",
+    arrange_within_first_hour: bool = False,
 ) -> MerchantCreated:
     """A merchant, its first admin user and that user's API key, written together or not at all."""
     now = clock.time()
     merchant = Merchant(
-        merchant_id=new_id("mer", now), name=name, contact_email=contact_email, status="active", created_at=now
+        merchant_id=new_id("mer", now), name=name, contact_email=contact_email, status="active", created_at=now,
+        arrange_within_first_hour=arrange_within_first_hour,
     )
     admin = User(
         user_id=new_id("usr", now),
@@ -119,6 +126,16 @@ def get_merchant(store: MerchantStore, principal: Principal, merchant_id: str) -
     if merchant is None:
         raise NotFound("merchant not found")
     return merchant
+
+
+def update_settings(store: MerchantStore, principal: Principal, merchant_id: str,
+                    arrange_within_first_hour: bool) -> Merchant:
+    """A merchant's admin changes its own settings; an operator admin any merchant's."""
+    get_merchant(store, principal, merchant_id)
+    updated = store.update_merchant_settings(merchant_id, arrange_within_first_hour)
+    if updated is None:
+        raise NotFound("merchant not found")
+    return updated
 
 
 def create_operator(

@@ -187,8 +187,10 @@ def purchase(
 
 
 def _error(exc: CarrierError) -> dict[str, Any]:
+    # raw_keys: the archived request/response of the refused call (carriers/archive.py), when archived
     return {"carrier": exc.carrier, "code": exc.code, "message": exc.message, "field": exc.field,
-            "status": exc.status, "request_id": exc.request_id, "retryable": exc.retryable}
+            "status": exc.status, "request_id": exc.request_id, "retryable": exc.retryable,
+            "raw_keys": [str(k) for k in getattr(exc, "raw_keys", None) or []]}
 
 
 def _lookup(carrier: Carrier, claim: Claim) -> CreatedShipment | None:

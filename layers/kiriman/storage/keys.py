@@ -196,3 +196,42 @@ def purchase_sk(attempt: int) -> str:
 
 def purchases_by_state_gsi1pk(merchant_id: str, state: str) -> str:
     return f"MERCHANT#{merchant_id}#PURCHASES#{state}"
+
+
+# --- carrier pickups (one booking per warehouse, carrier, account and day) ------------------------------
+PICKUP_PREFIX = "PICKUP#"
+
+
+def pickup_prefix(day: str, warehouse_id: str | None = None) -> str:
+    """``PICKUP#<day>#`` (a day's bookings of one owner) or ``PICKUP#<day>#<warehouse>#`` (one warehouse's)."""
+    return f"{PICKUP_PREFIX}{day}#" + (f"{warehouse_id}#" if warehouse_id else "")
+
+
+def pickup_sk(day: str, warehouse_id: str, carrier: str, account_id: str) -> str:
+    return f"{pickup_prefix(day, warehouse_id)}{carrier}#{account_id}"
+
+
+def pickups_day_gsi1pk(day: str) -> str:
+    """Every owner's bookings of one day, for operators."""
+    return f"PICKUPDAY#{day}"
+
+
+def pickups_day_gsi1sk(warehouse_id: str, carrier: str, account_id: str) -> str:
+    return f"{warehouse_id}#{carrier}#{account_id}"
+
+
+# --- document requests (pick lists, packing slips, customs forms, manifests; domain/paperwork.py) -------
+DOCUMENT_PREFIX = "DOCUMENT#"
+
+
+def document_sk(document_id: str) -> str:
+    """Under the merchant's partition: ``MERCHANT#<m>`` / ``DOCUMENT#<document_id>`` (tenancy is the key)."""
+    return f"{DOCUMENT_PREFIX}{document_id}"
+
+
+def rate_bucket_pk(carrier: str, account_id: str) -> str:
+    """One token bucket per carrier account (carriers/ratelimit.py)."""
+    return f"RATEBUCKET#{carrier}#{account_id}"
+
+
+RATE_BUCKET_SK = "RATEBUCKET"

@@ -78,6 +78,7 @@ class MerchantItem(Entity, discriminator="Merchant"):
     contact_email = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="active")
     created_at = NumberAttribute()
+    arrange_within_first_hour = BooleanAttribute(default=False)
 
 
 class UserItem(Entity, discriminator="User"):
@@ -182,6 +183,27 @@ class PurchaseHeadItem(Entity, discriminator="PurchaseHead"):
     attempt = NumberAttribute(default=1)
 
 
+class PickupBookingItem(Entity, discriminator="PickupBooking"):
+    """One carrier pickup per warehouse, carrier, account and day (domain/pickups.py); GSI1 lists a day's."""
+
+    owner_merchant_id = UnicodeAttribute(null=True)  # the warehouse's owner; None for the forwarder's
+    warehouse_id = UnicodeAttribute()
+    carrier = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    state = UnicodeAttribute()
+    parcels = NumberAttribute()
+    latest_parcels = NumberAttribute()
+    merchants = JSONAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    confirmation = UnicodeAttribute(default="")
+    error = JSONAttribute(null=True)
+    detail = JSONAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    calling_until = NumberAttribute(null=True)
+
+
 class AuditItem(Entity, discriminator="Audit"):
     audit_id = UnicodeAttribute()
     at = NumberAttribute()
@@ -270,6 +292,35 @@ class DueTaskItem(Entity, discriminator="DueTask"):
     payload = JSONAttribute(null=True)
 
 
+class RateBucketItem(Entity, discriminator="RateBucket"):
+    """A carrier account's token bucket; an absent (or expired) bucket is a full one."""
+
+    carrier = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    tokens = NumberAttribute()
+    refilled_at = NumberAttribute()
+    version = NumberAttribute(default=0)
+
+
+class DocumentRequestItem(Entity, discriminator="DocumentRequest"):
+    """One asked-for document (pick list, packing slips, customs forms, manifest) and how its rendering went."""
+
+    document_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    format = UnicodeAttribute()
+    status = UnicodeAttribute()
+    selection = JSONAttribute()
+    shipments = JSONAttribute()
+    options = JSONAttribute(null=True)
+    skipped = JSONAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    key = UnicodeAttribute(default="")
+    error = UnicodeAttribute(default="")
+    printed = NumberAttribute(default=0)  # shipments on the document ("count" would hide Model.count)
+
+
 ALL_ENTITIES: tuple[type[Entity], ...] = (
     MerchantItem,
     UserItem,
@@ -281,6 +332,9 @@ ALL_ENTITIES: tuple[type[Entity], ...] = (
     OneTimeItem,
     OrderItem,
     DueTaskItem,
+    RateBucketItem,
+    PickupBookingItem,
+    DocumentRequestItem,
 )
 
 __all__ = ["ALL_ENTITIES", "Entity"]

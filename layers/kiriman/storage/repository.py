@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -28,6 +29,8 @@ from kiriman.domain.due import DueTask
 from kiriman.domain.errors import Conflict, InvalidInput
 from kiriman.domain.merchants import ApiKey, Merchant, User
 from kiriman.domain.orders import Order, Package
+from kiriman.domain.paperwork import DocumentRequest, DocumentStatus
+from kiriman.domain.pickups import PickupBooking, PickupState
 from kiriman.domain.purchases import Claim, ClaimState
 from kiriman.domain.rate_cards import RateCardRecord
 from kiriman.domain.rule_book import RuleRecord
@@ -38,13 +41,16 @@ from kiriman.storage.models import (
     ApiKeyItem,
     AuditItem,
     CarrierAccountItem,
+    DocumentRequestItem,
     DueTaskItem,
     Entity,
     MerchantItem,
     OneTimeItem,
     OrderItem,
+    PickupBookingItem,
     PurchaseClaimItem,
     PurchaseHeadItem,
+    RateBucketItem,
     RateCardItem,
     RuleItem,
     ShopItem,
@@ -114,6 +120,7 @@ class Store:
             contact_email=merchant.contact_email,
             status=merchant.status,
             created_at=merchant.created_at,
+            arrange_within_first_hour=merchant.arrange_within_first_hour,
             GSI1PK=keys.MERCHANTS_GSI1PK,
             GSI1SK=keys.merchants_gsi1sk(merchant.created_at, merchant.merchant_id),
         )
@@ -129,6 +136,18 @@ class Store:
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
         return self._one(MerchantItem, keys.merchant_pk(merchant_id), keys.MERCHANT_SK, self._merchant)
+
+    def update_merchant_settings(self, merchant_id: str, arrange_within_first_hour: bool) -> Merchant | None:
+        """Set a merchant's settings; None when there is no such merchant (nothing is created)."""
+        item = MerchantItem(keys.merchant_pk(merchant_id), keys.MERCHANT_SK)
+        try:
+            item.update(actions=[MerchantItem.arrange_within_first_hour.set(arrange_within_first_hour)],
+                        condition=MerchantItem.PK.exists())
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return self._merchant(item)
 
     def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]:
         result = MerchantItem.gsi1.query(
@@ -448,6 +467,18 @@ class Store:
         items = [self._claim(i) for i in result if isinstance(i, PurchaseClaimItem)]
         return items, encode_cursor(result.last_evaluated_key)
 
+    def claims_by_state_between(
+        self, merchant_id: str, state: str, since: float, until: float, limit: int, cursor: str | None
+    ) -> tuple[list[Claim], str | None]:
+        """A merchant's claims in one state whose last change lies in [since, until], oldest first (pickups)."""
+        result = PurchaseClaimItem.gsi1.query(
+            keys.purchases_by_state_gsi1pk(merchant_id, state),
+            PurchaseClaimItem.GSI1SK.between(keys.time_bound(since), keys.time_bound(until)),
+            limit=limit, last_evaluated_key=decode_cursor(cursor),
+        )
+        items = [self._claim(i) for i in result if isinstance(i, PurchaseClaimItem)]
+        return items, encode_cursor(result.last_evaluated_key)
+
     @staticmethod
     def _claim_item(c: Claim) -> PurchaseClaimItem:
         p = c.package
@@ -468,6 +499,121 @@ class Store:
             reference=i.reference, created_at=i.created_at, updated_at=i.updated_at, calling_until=i.calling_until,
             tracking_number=i.tracking_number or "", error=dict(i.error or {}), raw=dict(i.raw or {}),
             calls=int(i.calls or 0), version=int(i.version or 0),
+        )
+
+    # --- carrier pickups -----------------------------------------------------------------------
+    def get_pickup_booking(
+        self, owner: str | None, warehouse_id: str, carrier: str, account_id: str, day: str
+    ) -> PickupBooking | None:
+        try:
+            item = PickupBookingItem.get(keys.owner_pk(owner), keys.pickup_sk(day, warehouse_id, carrier, account_id),
+                                         consistent_read=True)
+        except PickupBookingItem.DoesNotExist:
+            return None
+        return self._pickup(item)
+
+    def put_pickup_booking(self, b: PickupBooking) -> bool:
+        """Version 1: create if absent; later versions: write if the stored one is ``version - 1``.
+        False when someone else wrote first."""
+        condition = (PickupBookingItem.PK.does_not_exist() if b.version <= 1
+                     else PickupBookingItem.version == b.version - 1)
+        try:
+            self._pickup_item(b).save(condition=condition)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def list_pickup_bookings(
+        self, owner: str | None, day: str, warehouse_id: str | None = None
+    ) -> list[PickupBooking]:
+        """One owner's bookings of a day (of one warehouse); a day has a few per warehouse."""
+        result = PickupBookingItem.query(keys.owner_pk(owner),
+                                         PickupBookingItem.SK.startswith(keys.pickup_prefix(day, warehouse_id)))
+        return [self._pickup(i) for i in result if isinstance(i, PickupBookingItem)]
+
+    def pickup_bookings_on(
+        self, day: str, warehouse_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[PickupBooking], str | None]:
+        """Every owner's bookings of a day (operators), optionally of one warehouse."""
+        sk = PickupBookingItem.GSI1SK.startswith(f"{warehouse_id}#") if warehouse_id else None
+        result = PickupBookingItem.gsi1.query(keys.pickups_day_gsi1pk(day), sk, limit=limit,
+                                              last_evaluated_key=decode_cursor(cursor))
+        items = [self._pickup(i) for i in result if isinstance(i, PickupBookingItem)]
+        return items, encode_cursor(result.last_evaluated_key)
+
+    @staticmethod
+    def _pickup_item(b: PickupBooking) -> PickupBookingItem:
+        return PickupBookingItem(
+            keys.owner_pk(b.warehouse_owner), keys.pickup_sk(b.day, b.warehouse_id, b.carrier, b.account_id),
+            owner_merchant_id=b.warehouse_owner, warehouse_id=b.warehouse_id, carrier=b.carrier,
+            account_id=b.account_id, day=b.day, state=b.state.value, parcels=b.parcels,
+            latest_parcels=b.latest_parcels, merchants=dict(b.merchants), created_at=b.created_at,
+            updated_at=b.updated_at, confirmation=b.confirmation, error=dict(b.error) or None,
+            detail=dict(b.detail) or None, attempts=b.attempts, calling_until=b.calling_until, version=b.version,
+            GSI1PK=keys.pickups_day_gsi1pk(b.day), GSI1SK=keys.pickups_day_gsi1sk(b.warehouse_id, b.carrier,
+                                                                                   b.account_id),
+        )
+
+    @staticmethod
+    def _pickup(i: PickupBookingItem) -> PickupBooking:
+        return PickupBooking(
+            warehouse_owner=i.owner_merchant_id, warehouse_id=i.warehouse_id, carrier=i.carrier,
+            account_id=i.account_id, day=i.day, state=PickupState(i.state), parcels=int(i.parcels),
+            latest_parcels=int(i.latest_parcels), merchants={str(k): int(v) for k, v in (i.merchants or {}).items()},
+            created_at=i.created_at, updated_at=i.updated_at, confirmation=i.confirmation or "",
+            error=dict(i.error or {}), detail=dict(i.detail or {}), attempts=int(i.attempts or 0),
+            calling_until=i.calling_until, version=int(i.version or 0),
+        )
+
+    # --- document requests (domain/paperwork.py) ----------------------------------------------
+    def create_document_request(self, req: DocumentRequest) -> None:
+        """Record a requested document once (``Conflict`` if the id exists)."""
+        try:
+            self._document_item(req).save(condition=DocumentRequestItem.PK.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"document {req.document_id} already exists") from exc
+            raise
+
+    def get_document_request(self, merchant_id: str, document_id: str) -> DocumentRequest | None:
+        try:
+            item = DocumentRequestItem.get(keys.merchant_pk(merchant_id), keys.document_sk(document_id),
+                                           consistent_read=True)
+        except DocumentRequestItem.DoesNotExist:
+            return None
+        return self._document(item) if self._live(item) else None
+
+    def move_document_request(self, req: DocumentRequest) -> bool:
+        """Write the request's next state (done or failed) if it is still the version read."""
+        try:
+            self._document_item(req).save(condition=DocumentRequestItem.version == req.version - 1)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _document_item(r: DocumentRequest) -> DocumentRequestItem:
+        return DocumentRequestItem(
+            keys.merchant_pk(r.merchant_id), keys.document_sk(r.document_id), document_id=r.document_id,
+            merchant_id=r.merchant_id, kind=r.kind, format=r.format, status=r.status.value,
+            selection=dict(r.selection), shipments=list(r.shipments), options=dict(r.options) or None,
+            skipped=[dict(s) for s in r.skipped] or None, created_at=r.created_at, updated_at=r.updated_at,
+            key=r.key, error=r.error, printed=r.count, version=r.version, expires_at=int(r.expires_at),
+        )
+
+    @staticmethod
+    def _document(i: DocumentRequestItem) -> DocumentRequest:
+        return DocumentRequest(
+            document_id=i.document_id, merchant_id=i.merchant_id, kind=i.kind, format=i.format,
+            selection=dict(i.selection or {}), shipments=tuple(str(s) for s in i.shipments or ()),
+            status=DocumentStatus(i.status), created_at=i.created_at, updated_at=i.updated_at,
+            options=dict(i.options or {}), skipped=tuple({str(k): str(v) for k, v in s.items()}
+                                                         for s in i.skipped or ()),
+            key=i.key or "", error=i.error or "", count=int(i.printed or 0), version=int(i.version or 0),
         )
 
     # --- audit ------------------------------------------------------------------------------
@@ -771,6 +917,45 @@ class Store:
             raise
         return True
 
+    # --- carrier rate limits ----------------------------------------------------------------
+    def take_token(self, carrier: str, account_id: str, rate_per_s: float, burst: float) -> float:
+        """Take one token from the account's bucket: 0.0 when taken, else the seconds until one is there.
+
+        Read (consistent), refill by the time passed, then a write conditional on the version read (or
+        on the bucket being absent or expired); a lost race reads again. An idle bucket expires once it
+        would be full anyway, so the table keeps only buckets in use.
+        """
+        from kiriman.carriers.ratelimit import take
+
+        pk, sk = keys.rate_bucket_pk(carrier, account_id), keys.RATE_BUCKET_SK
+        for _ in range(5):
+            now = self._clock.time()
+            try:
+                item: RateBucketItem | None = RateBucketItem.get(pk, sk, consistent_read=True)
+            except RateBucketItem.DoesNotExist:
+                item = None
+            live = item is not None and self._live(item)
+            tokens, at = (float(item.tokens), float(item.refilled_at)) if item is not None and live else (burst, now)
+            left, wait = take(tokens, at, now, rate_per_s, burst)
+            if wait > 0:
+                return wait
+            version = int(item.version) if item is not None else 0
+            new = RateBucketItem(pk, sk, carrier=carrier, account_id=account_id, tokens=left, refilled_at=now,
+                                 version=version + 1,
+                                 expires_at=math.ceil(now + (burst - left) / rate_per_s) + 86400)
+            if item is not None and live:
+                condition = RateBucketItem.version == version
+            else:
+                condition = RateBucketItem.PK.does_not_exist() | (RateBucketItem.expires_at < now)
+            try:
+                new.save(condition=condition)
+            except PutError as exc:
+                if _conditional_failed(exc):
+                    continue  # another worker took a token meanwhile: read again
+                raise
+            return 0.0
+        return 1.0 / rate_per_s  # heavy contention: let the caller come back after about one token's time
+
     # --- health -----------------------------------------------------------------------------
     def ping(self) -> None:
         """Raises when the table cannot be reached (a cheap GetItem, no scan)."""
@@ -802,7 +987,8 @@ class Store:
 
     @staticmethod
     def _merchant(i: MerchantItem) -> Merchant:
-        return Merchant(i.merchant_id, i.name, i.contact_email, i.status, i.created_at)
+        return Merchant(i.merchant_id, i.name, i.contact_email, i.status, i.created_at,
+                        bool(i.arrange_within_first_hour))
 
     @staticmethod
     def _shop_item(shop: Shop) -> ShopItem:

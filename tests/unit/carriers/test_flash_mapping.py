@@ -24,6 +24,7 @@ from kiriman.carriers.base import (
     NotCancellable,
     NotSupported,
     PackageRef,
+    PickupAlreadyOpen,
     PickupRequest,
     ShipmentNotFound,
     ShipmentRequest,
@@ -399,7 +400,11 @@ def test_picked_up_is_not_cancellable_and_bad_sign_is_auth() -> None:
 
 def test_open_pickup_is_a_rejection_naming_it() -> None:
     err = err_of("error_1010_pickup_open.json")
-    assert type(err) is CarrierRejected and err.field == "pickup" and "open pickup" in err.message
+    # a refusal to book again, which callers count as booked (domain/pickups.py)
+    assert isinstance(err, PickupAlreadyOpen) and isinstance(err, CarrierRejected)
+    assert err.field == "pickup" and "open pickup" in err.message and err.ticket == ""
+    named = mapping.error_from_envelope({"code": 1010, "message": "open", "data": {"ticketPickupId": 77}}, {})
+    assert isinstance(named, PickupAlreadyOpen) and named.ticket == "77" and "(ticket 77)" in named.message
 
 
 @pytest.mark.parametrize(("code", "kind", "field"), [

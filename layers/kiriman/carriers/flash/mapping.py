@@ -30,6 +30,7 @@ from kiriman.carriers.base import (
     DuplicateReference,
     NotCancellable,
     Pickup,
+    PickupAlreadyOpen,
     PickupRequest,
     ShipmentNotFound,
     ShipmentRequest,
@@ -277,7 +278,7 @@ ERRORS: dict[str, tuple[type[CarrierError], str]] = {
     "1007": (CarrierRejected, "settings.warehouse_no"),
     "1008": (CarrierRejected, "parcel.cod"),  # COD not enabled on the account
     "1009": (CarrierRejected, "parcel.cod"),  # negative COD
-    "1010": (CarrierRejected, "pickup"),  # an open pickup request exists
+    "1010": (PickupAlreadyOpen, "pickup"),  # an open pickup request exists
     "1011": (NotCancellable, "pickup"),
     "1015": (NotCancellable, "tracking_number"),  # picked up: too late to cancel
     "1018": (CarrierRejected, "sender"),  # neither a sender address nor warehouseNo
@@ -350,7 +351,11 @@ def error_from_envelope(body: Mapping[str, Any], sent: Mapping[str, str], status
         data = body.get("data")
         ticket = data.get("ticketPickupId") if isinstance(data, Mapping) else None
         message = f"an open pickup request already exists{f' (ticket {ticket})' if ticket else ''}: {message}"
-    return kind(CARRIER, message, code=code, field=field, status=status, request_id=str(body.get("tid") or ""))
+    error = kind(CARRIER, message, code=code, field=field, status=status, request_id=str(body.get("tid") or ""))
+    if isinstance(error, PickupAlreadyOpen):
+        data = body.get("data")
+        error.ticket = str((data.get("ticketPickupId") if isinstance(data, Mapping) else None) or "")
+    return error
 
 
 def envelope_data(body: Any, sent: Mapping[str, str], status: int = 200) -> Any:

@@ -21,5 +21,6 @@ INFO = CarrierInfo(
     setting_fields=("shipper_prefix", "service_type", "pickup_address_id", "pickup_approx_volume"),
     webhook_signature_header=SIGNATURE_HEADER,
     docs="https://api-docs.ninjavan.co/en",
+    pickup_with_order=True,  # 4.2 orders: is_pickup_required + pickup_date creates the reservation
 )
 REQUEST_ID_HEADER = "x-nv-request-id"
