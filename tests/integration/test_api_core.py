@@ -214,3 +214,21 @@ def test_merchant_settings_first_hour_hold(gw: Gateway, tenants: tuple[Tenant, T
     assert status == 200 and body["arrange_within_first_hour"] is False
     assert gw.call("PATCH", "/v1/merchants/mer_nope", {"arrange_within_first_hour": True},
                    key=operator_key)[0] == 404
+
+
+def test_warehouse_bin_locations_merge_and_validate(gw: Gateway, tenants: tuple[Tenant, Tenant]) -> None:
+    a, _ = tenants
+    body = {"name": "Shelves", "markets": ["SG"], "address": {"name": "Shelves", "phone": "+6560000009",
+                                                              "line1": "1 Jalan Besar", "city": "Singapore",
+                                                              "postcode": "208786", "country": "SG"}}
+    status, w, _ = gw.call("POST", "/v1/warehouses", body, key=a.key)
+    assert status == 201 and w["bin_locations"] == {}
+    path = f"/v1/warehouses/{w['warehouse_id']}"
+    status, w, _ = gw.call("PATCH", path, {"bin_locations": {"MUG-1": "A-2", "CAP-9": "B-10"}}, key=a.key)
+    assert status == 200 and w["bin_locations"] == {"MUG-1": "A-2", "CAP-9": "B-10"}
+    status, w, _ = gw.call("PATCH", path, {"bin_locations": {"CAP-9": None, "TEE-3": "C-1"}}, key=a.key)
+    assert status == 200 and w["bin_locations"] == {"MUG-1": "A-2", "TEE-3": "C-1"}  # merged; null removes
+    for bad in ({"MUG-1": "<b>"}, {"": "A-1"}, {"MUG-1": "x" * 33}):
+        status, err, _ = gw.call("PATCH", path, {"bin_locations": bad}, key=a.key)
+        assert status == 400 and err["error"]["details"][0]["field"].startswith("bin_locations"), err
+    assert gw.call("GET", path, key=a.key)[1]["bin_locations"] == {"MUG-1": "A-2", "TEE-3": "C-1"}

@@ -70,6 +70,10 @@ def test_pick_list_and_manifests_are_queued_rendered_and_served(
     ids = [printing.shipment_id(p) for p in pkgs.values()]
     tracking = {sn: store.get_claim(p, 1).tracking_number for sn, p in pkgs.items()}
     unknown = f"{SHOP}.SNNOPE000001.-"
+    # the warehouse's shelves: SKU-D on A-2, SKU-B on A-10 (natural order: A-2 first); A and C have no bin
+    status, wh, _ = gw.call("PATCH", "/v1/warehouses/wh_print", {"bin_locations": {"SKU-D": "A-2",
+                                                                                  "SKU-B": "A-10"}}, key=a.key)
+    assert status == 200 and wh["bin_locations"] == {"SKU-D": "A-2", "SKU-B": "A-10"}, wh
 
     status, pick, _ = gw.call("POST", "/v1/documents", {"kind": "pick_list", "shipments": [*ids, unknown]},
                               key=a.key, headers_extra={"Idempotency-Key": "pick-1"})
@@ -96,12 +100,12 @@ def test_pick_list_and_manifests_are_queued_rendered_and_served(
     out = renderer.handler(sqs_event(jobs), None)
     assert out["batchItemFailures"] == []
 
-    # pick list: one line per SKU (no bins are stored), in SKU order, each naming its package
+    # pick list: one line per SKU, by bin, then the unshelved by SKU, each naming its package
     body, pdf = done(gw, a, pick["document_id"], aws)
     assert body["count"] == 4 and body["skipped"] == [{"shipment_id": unknown, "reason": "not_found"}]
     text = pdf_text(pdf)
-    assert "Pick list" in text and "no bin" in text and pick["document_id"] in text
-    in_pick_order = ["SNCN00000002", "SNVN00000003", "SNTH00000001", "SNXX00000004"]  # SKU-A, B, C, D
+    assert "Pick list" in text and "no bin" in text and pick["document_id"] in text and "A-10" in text
+    in_pick_order = ["SNXX00000004", "SNVN00000003", "SNCN00000002", "SNTH00000001"]  # D@A-2, B@A-10, A, C
     positions = [text.index(sn) for sn in in_pick_order]
     assert positions == sorted(positions), text
 

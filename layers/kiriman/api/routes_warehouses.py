@@ -18,7 +18,7 @@ from kiriman.api.resolver import acting, principal, requires, runtime
 from kiriman.domain import warehouses
 from kiriman.domain.access import Permission
 from kiriman.domain.errors import NotFound
-from kiriman.domain.warehouses import MARKETS, Address, Warehouse
+from kiriman.domain.warehouses import MARKETS, MAX_BINS, Address, Warehouse
 
 router = Router()
 MerchantQuery = Annotated[
@@ -61,11 +61,18 @@ class WarehouseIn(StrictBody):
     _markets = field_validator("markets")(_markets)
 
 
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Bin = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")]
+
+
 class WarehousePatch(StrictBody):
     name: Name | None = None
     address: AddressIn | None = None
     markets: list[str] | None = Field(None, min_length=1, max_length=len(MARKETS))
     active: bool | None = None
+    bin_locations: dict[Sku, Bin | None] | None = Field(
+        None, max_length=MAX_BINS, description="SKU -> bin (shelf) location, merged into the stored map; null "
+        "removes a SKU. Pick lists walk the bins in order (A-2 before A-10), then SKU.")
 
     _markets = field_validator("markets")(_markets)
 
@@ -91,6 +98,7 @@ class WarehouseOut(BaseModel):
     created_at: float
     updated_at: float
     version: int
+    bin_locations: dict[str, str] = Field(default_factory=dict, description="SKU -> bin location")
 
     @classmethod
     def of(cls, w: Warehouse) -> "WarehouseOut":
@@ -104,6 +112,7 @@ class WarehouseOut(BaseModel):
             created_at=w.created_at,
             updated_at=w.updated_at,
             version=w.version,
+            bin_locations=dict(w.bin_locations),
         )
 
 
@@ -168,6 +177,7 @@ def update_warehouse(
         address=body.address.domain() if body.address else None,
         markets=tuple(body.markets) if body.markets is not None else None,
         active=body.active,
+        bin_locations=body.bin_locations,
     )
     return WarehouseOut.of(w)
 

@@ -6,7 +6,7 @@ and ``weight`` (kg); ``package_list[].item_list[]`` says which ``(item_id, model
 in a package (Open Platform v2 ``get_order_detail``; /work/shared/reference/shopee-open-platform.md). A package
 without an item list (older copies) is taken to hold the whole order.
 
-Warehouse bin locations are not stored anywhere yet, so every builder takes ``locations``: SKU -> bin. A
+Every builder takes ``locations``: SKU -> bin (the warehouse's ``Warehouse.bin_locations``). A
 line whose SKU has no bin sorts after every located line. Bins compare "naturally" (``A-2`` before
 ``A-10``, case-insensitive), because that is the order a picker walks shelves numbered without leading zeros.
 

@@ -21,8 +21,9 @@ Decisions (docs/decisions.md):
 - Customs forms are printed only for cross-border parcels: the warehouse's country differs from the
   recipient's. Domestic parcels are SKIPPED with the reason ``domestic (TH -> TH)``, not refused with a 400,
   because a wave mixes both and the API cannot tell without reading every order.
-- Warehouse bin locations are not stored anywhere yet: every builder gets an EMPTY ``locations`` mapping,
-  so pick lines print "no bin" and sort by SKU (``documents/packing.py``).
+- Pick lists and packing slips use the warehouse's bin locations (``Warehouse.bin_locations``, SKU -> bin,
+  set with ``PATCH /v1/warehouses/{id}``); a SKU without one prints "no bin" and sorts last
+  (``documents/packing.py``).
 - The manifest's parcels are the pickup's: BOUGHT outbound claims of the warehouse, carrier (and account)
   whose pickup day (``domain/pickups.pickup_day``: the warehouse's local day, 18:00 close) is ``date``.
   Without ``account_id`` a PDF holds one manifest per account (each signed separately); a CSV needs one.
@@ -322,7 +323,8 @@ def _pick_list(ctx: _Context, picked: list[_Picked], printer: Printer) -> tuple[
         groups.setdefault(p.pick_key[0], []).append(p)
     for wid, group in groups.items():
         w = ctx.warehouse(group[0].claim)
-        pl = packing.pick_list([(p.order, _package_number(p)) for p in group], {}, ctx.req.document_id,
+        pl = packing.pick_list([(p.order, _package_number(p)) for p in group], w.bin_locations if w else {},
+                               ctx.req.document_id,
                                w.name if w else wid, printed_at=_printed_at(ctx))
         pages += packing.pick_list_html(pl)
         count += len(group)
@@ -341,7 +343,9 @@ def _packing_slips(ctx: _Context, picked: list[_Picked], printer: Printer) -> tu
         if sid not in shops:
             shop = ctx.store.get_shop(ctx.req.merchant_id, sid)
             shops[sid] = str(getattr(shop, "name", "") or sid)
-        slip = packing.packing_slip(p.order, _package_number(p), shops[sid], {}, p.claim.tracking_number,
+        w = ctx.warehouse(p.claim)
+        slip = packing.packing_slip(p.order, _package_number(p), shops[sid], w.bin_locations if w else {},
+                                    p.claim.tracking_number,
                                     p.claim.carrier, printed_at=_printed_at(ctx))
         pages += packing.packing_slip_html(slip, PageSize(size))
     return printer(pages, size), len(picked)

@@ -6,13 +6,15 @@ run by operators for many merchants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from kiriman.clock import Clock
-from kiriman.domain.errors import NotFound
+from kiriman.domain.errors import InvalidInput, NotFound
 from kiriman.ids import new_id
 
+MAX_BINS = 5000  # SKU -> bin entries a warehouse keeps on its own item (well inside DynamoDB's 400 KB)
 MARKETS = ("SG", "MY", "TH", "VN", "PH", "TW", "ID", "BR", "MX", "CO", "CL")
 
 
@@ -39,6 +41,8 @@ class Warehouse:
     created_at: float
     updated_at: float
     version: int = 0
+    # SKU -> bin (shelf) location, for walking a pick list in shelf order (documents/packing.py)
+    bin_locations: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 class WarehouseStore(Protocol):
@@ -77,10 +81,21 @@ def update(
     address: Address | None = None,
     markets: tuple[str, ...] | None = None,
     active: bool | None = None,
+    bin_locations: Mapping[str, str | None] | None = None,
 ) -> Warehouse:
+    """``bin_locations`` is merged into the stored map; a SKU given ``None`` is removed from it."""
     current = get(store, owner, warehouse_id)
+    bins = dict(current.bin_locations)
+    for sku, where in (bin_locations or {}).items():
+        if where is None:
+            bins.pop(sku, None)
+        else:
+            bins[sku] = where
+    if len(bins) > MAX_BINS:
+        raise InvalidInput("bin_locations", f"at most {MAX_BINS} SKUs per warehouse (would be {len(bins)})")
     changed = replace(
         current,
+        bin_locations=bins,
         name=name if name is not None else current.name,
         address=address if address is not None else current.address,
         markets=tuple(sorted(set(markets))) if markets is not None else current.markets,

@@ -112,6 +112,7 @@ class WarehouseItem(Entity, discriminator="Warehouse"):
     active = BooleanAttribute(default=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    bin_locations = JSONAttribute(null=True)  # SKU -> bin
 
 
 class CarrierAccountItem(Entity, discriminator="CarrierAccount"):

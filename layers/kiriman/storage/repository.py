@@ -1134,6 +1134,7 @@ class Store:
             created_at=w.created_at,
             updated_at=w.updated_at,
             version=w.version,
+            bin_locations=dict(w.bin_locations) or None,
         )
 
     @staticmethod
@@ -1148,6 +1149,7 @@ class Store:
             created_at=i.created_at,
             updated_at=i.updated_at,
             version=int(i.version or 0),
+            bin_locations=dict(i.bin_locations or {}),
         )
 
     @staticmethod
