@@ -76,12 +76,7 @@ def test_barcodes_decode_to_tracking_number_and_payload(label_pdf: bytes, tmp_pa
     for doc, page in zip(DOCS, split_pages(label_pdf), strict=True):
         found = {r.format.name: r.text for r in zxingcpp.read_barcodes(raster(page, tmp_path))}
         assert found.get("Code128") == doc.tracking_number
-        assert json.loads(found["QRCode"]) == {
-            "tn": doc.tracking_number,
-            "order": doc.order_sn,
-            "pkg": doc.package_number,
-            "ref": doc.reference,
-        }
+        assert json.loads(found["QRCode"]) == {"tn": doc.tracking_number, "ref": doc.reference}
 
 
 def test_printed_sizes_are_true_millimetres(label_pdf: bytes, tmp_path: Path) -> None:
