@@ -273,10 +273,10 @@ def test_the_reconciler_republishes_what_did_not_happen(world: dict[str, Any]) -
     assert fulfilment.reconcile(store, bus, clock, stale_s=3600)["republished"] == 0  # too fresh to judge
     clock.advance(3601)
     counts = fulfilment.reconcile(store, bus, clock, stale_s=3600)
-    assert counts == {"checked": 5, "republished": 5, "recently_republished": 0}
+    assert counts == {"checked": 5, "republished": 5, "recently_republished": 0, "resumed": 0, "finished": 1}
     # the next run, with the jobs still waiting in their queue, adds nothing to the backlog...
     again = fulfilment.reconcile(store, Bus(), clock, stale_s=3600)
-    assert again == {"checked": 5, "republished": 0, "recently_republished": 5}
+    assert again == {"checked": 5, "republished": 0, "recently_republished": 5, "resumed": 0, "finished": 1}
     clock.advance(3601)  # ...until an hour has gone by with nothing moving
     assert fulfilment.reconcile(store, Bus(), clock, stale_s=3600)["republished"] == 5
     queues = Queues()

@@ -803,3 +803,17 @@ def test_move_document_request(store: Any, clock: FixedClock) -> None:
     assert store.move_document_request(replace(req, status=paperwork.DocumentStatus.FAILED, error="late",
                                                version=req.version + 1)) is False  # a second finisher loses
     assert store.get_document_request("mA", req.document_id) == finished
+
+
+def test_get_reconcile_cursor(store: Any) -> None:
+    assert store.get_reconcile_cursor() == (None, None)  # the first run starts from the top
+    store.save_reconcile_cursor("mer_b", "cursor-2")
+    assert store.get_reconcile_cursor() == ("mer_b", "cursor-2")
+
+
+def test_save_reconcile_cursor(store: Any) -> None:
+    store.save_reconcile_cursor("mer_a", None)
+    store.save_reconcile_cursor("mer_b", "c")  # last writer wins
+    assert store.get_reconcile_cursor() == ("mer_b", "c")
+    store.save_reconcile_cursor(None, None)  # a finished walk
+    assert store.get_reconcile_cursor() == (None, None)

@@ -58,3 +58,59 @@ def test_the_first_hour_hold() -> None:
     assert held_until(fresh, merchant, release) is None  # due time reached: go
     assert held_until(fresh, replace(merchant, arrange_within_first_hour=True), NOW) is None
     assert held_until(order(CLEAR, created=NOW - 3601), merchant, NOW) is None
+
+
+class _Walk:
+    """Two merchants with three pages of READY_TO_SHIP orders each, nothing claimed yet."""
+
+    def __init__(self) -> None:
+        self.cursor: tuple[str | None, str | None] = (None, None)
+        self.pages_read: list[tuple[str, str | None]] = []
+        self.published: list[str] = []
+
+    def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]:
+        return [Merchant("mer_a", "A", None, "active", 1.0), Merchant("mer_b", "B", None, "active", 1.0)], None
+
+    def list_orders(self, merchant_id: str, limit: int, cursor: str | None,
+                    status: str | None = None) -> tuple[list[Order], str | None]:
+        self.pages_read.append((merchant_id, cursor))
+        n = {None: 1, "p2": 2, "p3": 3}[cursor]
+        o = replace(order(CLEAR, created=NOW - 86400), merchant_id=merchant_id, order_sn=f"{merchant_id}-{n}")
+        return [o], {1: "p2", 2: "p3", 3: None}[n]
+
+    def get_claim(self, pkg: Any, attempt: int) -> None:
+        return None
+
+    def current_attempt(self, pkg: Any) -> int:
+        return 1
+
+    def use_once(self, scope: str, key: str, ttl_s: float | None = None) -> bool:
+        return True
+
+    def get_reconcile_cursor(self) -> tuple[str | None, str | None]:
+        return self.cursor
+
+    def save_reconcile_cursor(self, merchant_id: str | None, order_cursor: str | None) -> None:
+        self.cursor = (merchant_id, order_cursor)
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append(detail["order_sn"])
+
+
+def test_the_reconciler_resumes_where_its_last_run_stopped() -> None:
+    walk = _Walk()
+    pages = iter(range(100))
+
+    def after(n: int) -> Any:
+        return lambda: next(pages) >= n
+
+    first = fulfilment.reconcile(walk, walk, FixedClock(NOW), stale_s=900, should_stop=after(4))  # type: ignore[arg-type]
+    assert walk.published == ["mer_a-1", "mer_a-2", "mer_a-3", "mer_b-1"] and first["finished"] == 0
+    assert walk.cursor == ("mer_b", "p2")  # the next page of the second merchant
+    pages = iter(range(100))
+    second = fulfilment.reconcile(walk, walk, FixedClock(NOW), stale_s=900, should_stop=after(100))  # type: ignore[arg-type]
+    assert walk.published[4:] == ["mer_b-2", "mer_b-3"] and second["resumed"] == 1 and second["finished"] == 1
+    assert walk.cursor == (None, None)  # the next run walks from the top again
+    assert walk.pages_read[4:] == [("mer_b", "p2"), ("mer_b", "p3")]
+    third = fulfilment.reconcile(walk, walk, FixedClock(NOW), stale_s=900, max_republish=2)  # type: ignore[arg-type]
+    assert third["republished"] == 2 and walk.cursor == ("mer_a", "p3")  # the cap leaves a cursor too

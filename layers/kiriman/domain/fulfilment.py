@@ -420,22 +420,29 @@ class Events(Protocol):
 
 class ReconcileStore(PlanStore, Protocol):
     def use_once(self, scope: str, key: str, ttl_s: float | None = None) -> bool: ...
+    def get_reconcile_cursor(self) -> tuple[str | None, str | None]: ...
+    def save_reconcile_cursor(self, merchant_id: str | None, order_cursor: str | None) -> None: ...
     def list_merchants(self, limit: int, cursor: str | None) -> tuple[list[Any], str | None]: ...
     def list_orders(self, merchant_id: str, limit: int, cursor: str | None,
                     status: str | None = None) -> tuple[list[Order], str | None]: ...
 
 
 def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: float,
-              max_republish: int = 200, again_after_s: float = 3600.0) -> dict[str, int]:
+              max_republish: int = 200, again_after_s: float = 3600.0,
+              should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
     """Re-publish PackageReadyToShip for every READY_TO_SHIP package whose purchase is not done: never
     claimed (an event lost between the write and the publish), stuck CALLING past its worker's deadline,
     or bought but not yet labelled or handed back to Shopee. Replays are harmless: claims decide.
 
     A package is re-published at most once per ``again_after_s`` while its claim stands still: a job
     waiting in a backed-up purchase queue is not lost (SQS keeps it, the DLQ catches it), and publishing
-    it again on every run would only add to the backlog."""
+    it again on every run would only add to the backlog.
+
+    A run stops when ``should_stop`` says its time is nearly up (or after ``max_republish``) and leaves a
+    cursor (merchant, page of orders) for the next run, which resumes there: a large backlog is walked over
+    several runs instead of timing out on the same first pages every time."""
     now = clock.time()
-    counts = {"checked": 0, "republished": 0, "recently_republished": 0}
+    counts = {"checked": 0, "republished": 0, "recently_republished": 0, "resumed": 0, "finished": 0}
     merchants: list[Any] = []
     cursor: str | None = None
     while True:
@@ -443,35 +450,50 @@ def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: floa
         merchants += page
         if not cursor:
             break
-    for merchant in merchants:
-        cursor = None
+    ids = [m.merchant_id for m in merchants]
+    start_merchant, start_cursor = store.get_reconcile_cursor()
+    first = ids.index(start_merchant) if start_merchant in ids else 0
+    counts["resumed"] = int(start_merchant in ids)
+    for index in range(first, len(merchants)):
+        merchant = merchants[index]
+        cursor = start_cursor if index == first and counts["resumed"] else None
         while True:
-            orders_page, cursor = store.list_orders(merchant.merchant_id, 100, cursor, status="READY_TO_SHIP")
+            if should_stop() or counts["republished"] >= max_republish:
+                # the rest next run: a backlog must not turn into a storm, nor outlive the function's timeout
+                store.save_reconcile_cursor(merchant.merchant_id, cursor)
+                return counts
+            orders_page, next_cursor = store.list_orders(merchant.merchant_id, 100, cursor, status="READY_TO_SHIP")
             for order in orders_page:
-                if order.update_time > now - stale_s:
-                    continue  # give the normal path its time first
-                if held_until(order, merchant, now) is not None:
-                    continue  # held for the first hour: the due task releases it
-                for package in order.packages or []:
-                    if package.handling != "fulfil":
-                        continue
-                    counts["checked"] += 1
-                    pkg = PackageRef(order.shop_id, order.order_sn, package.package_number)
-                    claim = store.get_claim(pkg, store.current_attempt(pkg))
-                    if claim is not None and (done(claim) or (claim.state == ClaimState.CALLING and
-                                                              (claim.calling_until or 0) > now)):
-                        continue
-                    standing = f"{pkg.identity}#{claim.attempt}#{claim.version}" if claim else pkg.identity
-                    if not store.use_once("reconciled", standing, ttl_s=again_after_s):
-                        counts["recently_republished"] += 1
-                        continue
-                    events.publish("PackageReadyToShip", {
-                        "merchant_id": order.merchant_id, "shop_id": order.shop_id, "order_sn": order.order_sn,
-                        "package_number": package.package_number, "logistics_channel_id":
-                        package.logistics_channel_id, "ship_by_date": order.ship_by_date, "reconciled": True})
-                    counts["republished"] += 1
-                    if counts["republished"] >= max_republish:
-                        return counts  # the rest next run: a backlog must not turn into a storm
+                _reconcile_order(store, events, order, merchant, now, stale_s, again_after_s, counts)
+            cursor = next_cursor
             if not cursor:
                 break
+    store.save_reconcile_cursor(None, None)
+    counts["finished"] = 1
     return counts
+
+
+def _reconcile_order(store: ReconcileStore, events: Events, order: Order, merchant: Any, now: float,
+                     stale_s: float, again_after_s: float, counts: dict[str, int]) -> None:
+    if order.update_time > now - stale_s:
+        return  # give the normal path its time first
+    if held_until(order, merchant, now) is not None:
+        return  # held for the first hour: the due task releases it
+    for package in order.packages or []:
+        if package.handling != "fulfil":
+            continue
+        counts["checked"] += 1
+        pkg = PackageRef(order.shop_id, order.order_sn, package.package_number)
+        claim = store.get_claim(pkg, store.current_attempt(pkg))
+        if claim is not None and (done(claim) or (claim.state == ClaimState.CALLING and
+                                                  (claim.calling_until or 0) > now)):
+            continue
+        standing = f"{pkg.identity}#{claim.attempt}#{claim.version}" if claim else pkg.identity
+        if not store.use_once("reconciled", standing, ttl_s=again_after_s):
+            counts["recently_republished"] += 1
+            continue
+        events.publish("PackageReadyToShip", {
+            "merchant_id": order.merchant_id, "shop_id": order.shop_id, "order_sn": order.order_sn,
+            "package_number": package.package_number, "logistics_channel_id":
+            package.logistics_channel_id, "ship_by_date": order.ship_by_date, "reconciled": True})
+        counts["republished"] += 1

@@ -108,6 +108,10 @@ def once_pk(scope: str, key: str) -> str:
 
 ONCE_SK = "ONCE"
 
+# Where the fulfilment reconciler's walk over READY_TO_SHIP orders stopped (one item).
+RECONCILE_CURSOR_PK = "RECONCILER#fulfilment"
+RECONCILE_CURSOR_SK = "CURSOR"
+
 
 def order_sk(order_sn: str) -> str:
     return f"ORDER#{order_sn}"

@@ -251,6 +251,14 @@ class ShopLinkItem(Entity, discriminator="ShopLink"):
     merchant_id = UnicodeAttribute()
 
 
+class ReconcileCursorItem(Entity, discriminator="ReconcileCursor"):
+    """Where the fulfilment reconciler stopped: a merchant and its page cursor of READY_TO_SHIP orders."""
+
+    merchant_id = UnicodeAttribute(null=True)
+    order_cursor = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute()
+
+
 class OneTimeItem(Entity, discriminator="OneTime"):
     """A marker written once with a conditional put: used nonces, seen pushes, events emitted."""
 
@@ -331,6 +339,7 @@ ALL_ENTITIES: tuple[type[Entity], ...] = (
     ShopItem,
     ShopLinkItem,
     OneTimeItem,
+    ReconcileCursorItem,
     OrderItem,
     DueTaskItem,
     RateBucketItem,

@@ -52,6 +52,7 @@ from kiriman.storage.models import (
     PurchaseHeadItem,
     RateBucketItem,
     RateCardItem,
+    ReconcileCursorItem,
     RuleItem,
     ShopItem,
     ShopLinkItem,
@@ -662,6 +663,16 @@ class Store:
                 return False
             raise
         return True
+
+    def get_reconcile_cursor(self) -> tuple[str | None, str | None]:
+        """(merchant id, order page cursor) where the last reconciler run stopped; (None, None) from the top."""
+        found = self._one(ReconcileCursorItem, keys.RECONCILE_CURSOR_PK, keys.RECONCILE_CURSOR_SK, lambda i: i)
+        return (found.merchant_id, found.order_cursor) if found is not None else (None, None)
+
+    def save_reconcile_cursor(self, merchant_id: str | None, order_cursor: str | None) -> None:
+        """Last writer wins: runs are a schedule apart, and a lost cursor only means walking a page twice."""
+        ReconcileCursorItem(keys.RECONCILE_CURSOR_PK, keys.RECONCILE_CURSOR_SK, merchant_id=merchant_id,
+                            order_cursor=order_cursor, updated_at=self._clock.time()).save()
 
     def forget_once(self, scope: str, key: str) -> None:
         OneTimeItem(keys.once_pk(scope, key), keys.ONCE_SK).delete()
