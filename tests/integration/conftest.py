@@ -40,3 +40,10 @@ def tenants(gw: Gateway, operator_key: str) -> tuple[Tenant, Tenant]:
         assert status == 201, body
         out.append(Tenant(body["merchant"]["merchant_id"], body["api_key"]))
     return out[0], out[1]
+
+
+@pytest.fixture
+def renderer(function_env: Any) -> Any:
+    """The document_render handler, loaded with its manifest environment (real wkhtmltopdf)."""
+    function_env("document_render")
+    return load_handler_module("functions/document_render")

@@ -51,14 +51,6 @@ def done(gw: Gateway, a: Tenant, document_id: str, aws: dict[str, Any]) -> tuple
     return body, s3_get(aws["bucket"], key)
 
 
-@pytest.fixture
-def renderer(function_env: Any) -> Any:
-    from tests.conftest import load_handler_module
-
-    function_env("document_render")
-    return load_handler_module("functions/document_render")
-
-
 def test_pick_list_and_manifests_are_queued_rendered_and_served(
     gw: Gateway, tenants: tuple[Tenant, Tenant], renderer: Any, aws: dict[str, Any]
 ) -> None:

@@ -111,12 +111,6 @@ def check_url(url: str, bucket: str, key: str, ttl: int = 300) -> None:
     assert parse_qs(parsed.query)["X-Amz-Expires"] == [str(ttl)]
 
 
-@pytest.fixture
-def renderer(function_env: Any) -> Any:
-    function_env("document_render")
-    return load_handler_module("functions/document_render")
-
-
 def test_a_batch_renders_in_one_event_and_the_api_serves_and_merges_it(
     gw: Gateway, tenants: tuple[Tenant, Tenant], renderer: Any, aws: dict[str, Any]
 ) -> None:

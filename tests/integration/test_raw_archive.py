@@ -8,7 +8,6 @@ claim's error lists their keys; no object carries a credential. The label_purcha
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,13 +16,18 @@ import pytest
 
 from kiriman.adapters.aws import S3RawArchive
 from kiriman.carriers.archive import ArchivingCarrier
-from kiriman.carriers.base import CarrierThrottled, PackageRef
+from kiriman.carriers.base import CarrierThrottled
 from kiriman.carriers.ratelimit import Limit, RateLimitedCarrier
 from kiriman.clock import FixedClock
 from kiriman.domain.purchases import ClaimState, purchase
 from tests.contract.harness import HARNESSES, Harness, running
+from tests.integration import test_purchases as shared
 
 REGION = "ap-southeast-1"
+# the purchase tests' fixtures: a Store on the test table, faults reset around each test, a fresh package
+store = shared.store
+_clean = shared._clean
+package = shared.package
 SECRET_FIELDS = ("client_secret", "key", "app_secret", "private_key", "password")
 
 
@@ -33,24 +37,6 @@ def carrier(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         yield harness
 
 
-@pytest.fixture
-def store(aws: dict[str, Any], clock: FixedClock) -> Iterator[Any]:
-    from kiriman.storage.models import bind
-    from kiriman.storage.repository import Store
-
-    bind(aws["table"], REGION, None)
-    yield Store(clock)
-
-
-@pytest.fixture(autouse=True)
-def _clean(carrier: Harness) -> Iterator[None]:
-    carrier.reset_faults()
-    yield
-    carrier.reset_faults()
-
-
-def package() -> PackageRef:
-    return PackageRef(220000101, "2511" + uuid.uuid4().hex[:10].upper(), "OFG" + uuid.uuid4().hex[:8].upper())
 
 
 def objects(bucket: str) -> dict[str, dict[str, Any]]:

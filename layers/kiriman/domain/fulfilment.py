@@ -464,6 +464,9 @@ def reconcile(store: ReconcileStore, events: Events, clock: Clock, stale_s: floa
                 return counts
             orders_page, next_cursor = store.list_orders(merchant.merchant_id, 100, cursor, status="READY_TO_SHIP")
             for order in orders_page:
+                if should_stop():  # mid-page: the next run reads this page again (markers stop repeats)
+                    store.save_reconcile_cursor(merchant.merchant_id, cursor)
+                    return counts
                 _reconcile_order(store, events, order, merchant, now, stale_s, again_after_s, counts)
             cursor = next_cursor
             if not cursor:
